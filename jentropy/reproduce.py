@@ -108,7 +108,9 @@ def progress(
 
     if disable is None:
         disable = os.environ.get("JENTROPY_PROGRESS", "1") == "0"
-    return iter(tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, file=sys.stderr))
+    return iter(
+        tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, file=sys.stderr)
+    )
 
 
 def built_modules() -> tuple[str, ...]:

@@ -173,9 +173,7 @@ def default_tolerance(dtype: Any) -> tuple[float, float]:
     return 1e3 * eps, 1e3 * eps
 
 
-def allclose(
-    a: PyTree, b: PyTree, *, rtol: float | None = None, atol: float | None = None
-) -> bool:
+def allclose(a: PyTree, b: PyTree, *, rtol: float | None = None, atol: float | None = None) -> bool:
     """True when both pytrees have the same structure and shapes and every leaf is close.
 
     Tolerances default per leaf to :func:`default_tolerance` of the lower-precision dtype of
