@@ -57,7 +57,7 @@ def test_pick_and_scale(monkeypatch):
 
 
 def test_unknown_module_and_figure_list_valid_names(fake_module):
-    with pytest.raises(ValueError, match="built modules: .*fake"):
+    with pytest.raises(ValueError, match=r"built modules: .*fake"):
         reproduce.reproductions("nonexistent")
     with pytest.raises(ValueError, match="planned but not built"):
         reproduce.reproductions("consciousness")
