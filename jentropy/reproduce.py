@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 SCALES = ("smoke", "quick", "full")
@@ -101,16 +101,24 @@ def scale_from_env(default: str = "quick") -> str:
 
 
 def progress(
-    iterable: Iterable[T], *, desc: str = "", total: int | None = None, disable: bool | None = None
-) -> Iterator[T]:
-    """A progress bar on stderr (tqdm), off when ``JENTROPY_PROGRESS=0`` or ``disable=True``."""
+    iterable: Iterable[T] | None = None,
+    *,
+    desc: str = "",
+    total: int | None = None,
+    disable: bool | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A progress bar on stderr (tqdm), off when ``JENTROPY_PROGRESS=0`` or ``disable=True``.
+
+    Iterate over it like the wrapped iterable, or pass ``iterable=None, total=n`` and call
+    ``.update(k)`` / ``.set_postfix(loss=...)`` by hand. Extra keyword arguments go to tqdm.
+    """
     from tqdm.auto import tqdm
 
-    if disable is None:
-        disable = os.environ.get("JENTROPY_PROGRESS", "1") == "0"
-    return iter(
-        tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, file=sys.stderr)
-    )
+    if disable is None or not disable:
+        disable = bool(disable) or os.environ.get("JENTROPY_PROGRESS", "1") == "0"
+    kwargs.setdefault("leave", False)
+    return tqdm(iterable, desc=desc, total=total, disable=disable, file=sys.stderr, **kwargs)
 
 
 def built_modules() -> tuple[str, ...]:

@@ -38,7 +38,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -536,20 +535,9 @@ def fit(
 
 
 def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
-    # jentropy.reproduce.progress wraps an iterable and hides the bar, which we need for the loss
-    # postfix; same stream and environment switch.
-    from tqdm.auto import tqdm
+    from jentropy.reproduce import progress
 
-    disable = not enabled or os.environ.get("JENTROPY_PROGRESS", "1") == "0"
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc="fit",
-        unit="step",
-        disable=disable,
-        leave=False,
-        file=sys.stderr,
-    )
+    return progress(total=total, initial=initial, desc="fit", unit="step", disable=not enabled)
 
 
 def _digest(obj: Any) -> str:
