@@ -10,6 +10,7 @@ with respect to them, vmapped over parameter sets, and overridden immutably::
     lorenz.params                       # {'beta': 2.667, 'rho': 28.0, 'sigma': 10.0}
     faster = lorenz.with_params(rho=35.0)
     dx = lorenz.rhs(lorenz.ic)          # f(x, t=0, params)
+    J = lorenz.jacobian(lorenz.ic)      # (3, 3), from jax.jacfwd
     chaos.list_systems(kind="map")
 """
 
@@ -20,10 +21,11 @@ import functools
 import gzip
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
@@ -52,6 +54,63 @@ def _frozen(x: Any) -> Any:
     return x
 
 
+def _param_value(name: str, value: Any, like: Any = None) -> float | np.ndarray:
+    """A parameter as stored: a float for scalars, a read-only float64 array otherwise."""
+    arr = np.array(value, dtype=np.float64)
+    if like is not None and arr.shape != np.shape(like):
+        raise ValueError(
+            f"parameter {name!r} must have shape {np.shape(like)}, got shape {arr.shape}"
+        )
+    if arr.ndim == 0:
+        return float(arr)
+    arr.setflags(write=False)
+    return arr
+
+
+def _floating(x: ArrayLike) -> Array:
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _cast_params(p: Mapping[str, Any], dtype: Any) -> dict[str, Array]:
+    return {k: jnp.asarray(v, dtype=dtype) for k, v in p.items()}
+
+
+def _follow_state_dtype(kind: str, fn: Callable[..., Array]) -> Callable[..., Array]:
+    """Wrap a raw right-hand side so that time and parameters follow the state's dtype.
+
+    Parameters stored as float64 would otherwise clash with a float32 state under strict dtype
+    promotion; casting them (and ``t``) to the state's dtype is what "follow the input dtype"
+    means here. Under jit the casts are free when the dtypes already agree.
+    """
+    if kind == "map":
+
+        @functools.wraps(fn)
+        def map_fn(x, p):
+            x = _floating(x)
+            return fn(x, _cast_params(p, x.dtype))
+
+        return map_fn
+    if kind == "delay":
+
+        @functools.wraps(fn)
+        def delay_fn(x, xd, t, p):
+            x = _floating(x)
+            xd = jnp.asarray(xd, dtype=x.dtype)
+            return fn(x, xd, jnp.asarray(t, dtype=x.dtype), _cast_params(p, x.dtype))
+
+        return delay_fn
+
+    @functools.wraps(fn)
+    def flow_fn(x, t, p):
+        x = _floating(x)
+        return fn(x, jnp.asarray(t, dtype=x.dtype), _cast_params(p, x.dtype))
+
+    return flow_fn
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class System:
     """A named dynamical system: equations in JAX plus its metadata.
@@ -61,22 +120,26 @@ class System:
         kind: ``"flow"`` (ODE ``dx/dt = f(x, t, p)``), ``"delay"`` (scalar delay equation
             ``dx/dt = f(x(t), x(t − τ), t, p)``) or ``"map"`` (``x_{k+1} = f(x_k, p)``).
         dim: state dimension (for delay equations 1; the delay embedding is an output choice).
-        params: read-only mapping of parameter name → value, sorted by name.
+        params: read-only mapping of parameter name → value, sorted by name; scalars are
+            floats, vector/matrix parameters (e.g. BeerRNN's ``w``) read-only float64 arrays.
         ic: default initial condition, shape (dim,) (read-only numpy array); for delay
             equations the stored delay-embedded state, shape (embedding_dimension,), whose first
             entry is the constant history.
         metadata: read-only dict of everything else in the JSON entry (``dt``, ``period``,
             ``lyapunov_spectrum_estimated``, ``citation``, ``unbounded_indices`` …).
-        fn: the raw right-hand side, see ``kind``; ``p`` is a dict of parameter arrays.
+        fn: the right-hand side, see ``kind``; ``p`` is a dict of parameter arrays. Time and
+            parameters are cast to the state's dtype before the equations run.
+        inverse: for invertible maps, the inverse ``x_k = inverse(x_{k+1}, p)``; else ``None``.
     """
 
     name: str
     kind: str
     dim: int
-    params: Mapping[str, float]
+    params: Mapping[str, Any]
     ic: np.ndarray
     metadata: Mapping[str, Any]
     fn: Callable[..., Array]
+    inverse: Callable[..., Array] | None = None
 
     # --- metadata shortcuts -------------------------------------------------------------
     @property
@@ -91,22 +154,39 @@ class System:
 
     @property
     def nonautonomous(self) -> bool:
+        """Whether dysts flags the system as forced (it then carries its phase as a state)."""
         return bool(self.metadata.get("nonautonomous", False))
 
     @property
     def hamiltonian(self) -> bool:
+        """Whether dysts flags the system as Hamiltonian (volume-preserving)."""
         return bool(self.metadata.get("hamiltonian", False))
 
     @property
     def unbounded_indices(self) -> tuple[int, ...]:
+        """State coordinates that grow without bound (angles, phases)."""
         return tuple(self.metadata.get("unbounded_indices", ()))
 
     @property
+    def citation(self) -> str:
+        """The source reference stored in the metadata (may be empty for some maps)."""
+        return str(self.metadata.get("citation", "")).strip()
+
+    @property
     def param_array(self) -> dict[str, Array]:
-        """Parameters as a dict of JAX scalars (the pytree passed to the right-hand side)."""
+        """Parameters as a dict of JAX arrays (the pytree passed to the right-hand side)."""
         return {k: jnp.asarray(v) for k, v in self.params.items()}
 
     # --- evaluation -------------------------------------------------------------------------
+    def _check_state(self, x: ArrayLike, name: str = "x") -> Array:
+        x = _floating(x)
+        if x.shape[-1:] != (self.dim,):
+            raise ValueError(
+                f"{name} must have trailing dimension {self.dim} for {self.name}, "
+                f"got shape {x.shape}"
+            )
+        return x
+
     def rhs(
         self,
         x: ArrayLike,
@@ -114,24 +194,59 @@ class System:
         params: Mapping[str, Any] | None = None,
         x_delayed: ArrayLike | None = None,
     ) -> Array:
-        """Evaluate the right-hand side at one state.
+        """Evaluate the right-hand side at a state of shape (dim,) or a batch (..., dim).
 
         Flows: ``f(x, t, p)``; delay equations: ``f(x, x_delayed, t, p)`` (``x_delayed`` defaults to
         ``x``); maps: the next state ``f(x, p)`` (``t`` ignored). ``params`` overrides the stored
-        parameters (a dict of arrays; may be traced).
+        parameters (a dict of arrays; may be traced). Batched states are vmapped over their
+        leading axes with one shared ``t`` and ``params``.
         """
         p = self.param_array if params is None else dict(params)
-        x = jnp.asarray(x)
-        if x.shape[-1:] != (self.dim,):
-            raise ValueError(
-                f"x must have trailing dimension {self.dim} for {self.name}, got shape {x.shape}"
-            )
+        x = self._check_state(x)
         if self.kind == "map":
-            return self.fn(x, p)
-        if self.kind == "delay":
-            xd = x if x_delayed is None else jnp.asarray(x_delayed)
-            return self.fn(x, xd, t, p)
-        return self.fn(x, t, p)
+            fn = lambda xi: self.fn(xi, p)  # noqa: E731
+            args: tuple[Array, ...] = (x,)
+        elif self.kind == "delay":
+            xd = x if x_delayed is None else self._check_state(x_delayed, "x_delayed")
+            xd = jnp.broadcast_to(xd, x.shape)
+            fn = lambda xi, xdi: self.fn(xi, xdi, t, p)  # noqa: E731
+            args = (x, xd)
+        else:
+            fn = lambda xi: self.fn(xi, t, p)  # noqa: E731
+            args = (x,)
+        for _ in range(x.ndim - 1):
+            fn = jax.vmap(fn)
+        return fn(*args)
+
+    def rhs_inv(self, x: ArrayLike, params: Mapping[str, Any] | None = None) -> Array:
+        """The preimage ``f⁻¹(x)`` of an invertible map, for x of shape (dim,) or (..., dim).
+
+        Raises ``ValueError`` for systems without an inverse (see :attr:`inverse`).
+        """
+        if self.inverse is None:
+            raise ValueError(f"{self.name} has no inverse (only some maps are invertible)")
+        p = self.param_array if params is None else dict(params)
+        x = self._check_state(x)
+        fn = lambda xi: self.inverse(xi, p)  # noqa: E731
+        for _ in range(x.ndim - 1):
+            fn = jax.vmap(fn)
+        return fn(x)
+
+    def jacobian(
+        self,
+        x: ArrayLike,
+        t: ArrayLike = 0.0,
+        params: Mapping[str, Any] | None = None,
+    ) -> Array:
+        """The Jacobian ∂f/∂x at one state, shape (dim, dim), by forward-mode autodiff.
+
+        For delay equations this is the derivative with respect to the current state x(t)
+        (the delayed state held fixed at x).
+        """
+        x = self._check_state(x)
+        if x.ndim != 1:
+            raise ValueError(f"x must have shape ({self.dim},), got {x.shape}")
+        return jax.jacfwd(lambda y: self.rhs(y, t, params, x_delayed=x))(x)
 
     def vector_field(self, t: ArrayLike, y: Array, args: Mapping[str, Any] | None) -> Array:
         """diffrax-style ``(t, y, args) -> dy/dt`` for flows, with ``args`` the parameter dict."""
@@ -139,15 +254,16 @@ class System:
             raise TypeError(f"{self.name} is a {self.kind}, not a flow: it has no vector field")
         return self.fn(y, t, self.param_array if args is None else args)
 
-    def with_params(self, **overrides: float) -> System:
-        """A copy with some parameters replaced (unknown names raise ``ValueError``)."""
+    def with_params(self, **overrides: Any) -> System:
+        """A copy with some parameters replaced (unknown names or wrong shapes raise
+        ``ValueError``). Array-valued parameters take arrays of the same shape."""
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
             raise ValueError(
                 f"{self.name} has no parameter(s) {unknown}; parameters: {sorted(self.params)}"
             )
         new = dict(self.params)
-        new.update({k: float(v) for k, v in overrides.items()})
+        new.update({k: _param_value(k, v, like=self.params[k]) for k, v in overrides.items()})
         return dataclasses.replace(self, params=MappingProxyType(dict(sorted(new.items()))))
 
     def with_ic(self, ic: ArrayLike) -> System:
@@ -162,20 +278,34 @@ class System:
         return f"System({self.name!r}, kind={self.kind!r}, dim={self.dim})"
 
 
-def _register(kind: str, name: str, dim: int | None, fn: Callable[..., Array]) -> System:
+def _register(
+    kind: str,
+    name: str,
+    dim: int | None,
+    fn: Callable[..., Array],
+    inverse: Callable[..., Array] | None = None,
+) -> System:
     meta = dict(_metadata(kind).get(name, {}))
     if not meta:
         raise KeyError(f"no metadata for {kind} {name!r} in data/")
-    params = {
-        k: float(v) if not isinstance(v, (list, tuple)) else tuple(v)
-        for k, v in sorted(meta.pop("parameters", {}).items())
-    }
-    ic = np.asarray(meta.pop("initial_conditions"), dtype=np.float64)
-    ic = np.atleast_1d(ic)
+    if kind != "map" and bool(meta.get("delay", False)) != (kind == "delay"):
+        raise KeyError(f"{name!r} registered as a {kind} but its metadata says otherwise")
+    params = {k: _param_value(k, v) for k, v in sorted(meta.pop("parameters", {}).items())}
+    ic = np.atleast_1d(np.array(meta.pop("initial_conditions"), dtype=np.float64))
     if dim is None:
         dim = int(ic.shape[-1])
     ic.setflags(write=False)
-    system = System(name, kind, dim, MappingProxyType(params), ic, _frozen(meta), fn)
+    wrapped_inverse = None if inverse is None else _follow_state_dtype("map", inverse)
+    system = System(
+        name,
+        kind,
+        dim,
+        MappingProxyType(params),
+        ic,
+        _frozen(meta),
+        _follow_state_dtype(kind, fn),
+        wrapped_inverse,
+    )
     _REGISTRY[name] = system
     return system
 
@@ -183,7 +313,10 @@ def _register(kind: str, name: str, dim: int | None, fn: Callable[..., Array]) -
 def flow(
     name: str, dim: int | None = None
 ) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
-    """Register ``fn(x, t, p) -> dx/dt`` as the continuous system ``name`` (metadata from JSON)."""
+    """Register ``fn(x, t, p) -> dx/dt`` as the continuous system ``name`` (metadata from JSON).
+
+    Decorators stack: one function may serve several names (e.g. Thomas and ThomasLabyrinth).
+    """
 
     def deco(fn: Callable[..., Array]) -> Callable[..., Array]:
         _register("flow", name, dim, fn)
@@ -203,12 +336,16 @@ def delay(name: str) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
 
 
 def map_(
-    name: str, dim: int | None = None
+    name: str,
+    dim: int | None = None,
+    *,
+    inverse: Callable[..., Array] | None = None,
 ) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
-    """Register ``fn(x, p) -> x_next`` as the discrete map ``name``."""
+    """Register ``fn(x, p) -> x_next`` as the discrete map ``name``, with an optional inverse
+    ``inverse(x_next, p) -> x``."""
 
     def deco(fn: Callable[..., Array]) -> Callable[..., Array]:
-        _register("map", name, dim, fn)
+        _register("map", name, dim, fn, inverse)
         return fn
 
     return deco
@@ -227,6 +364,9 @@ def get(name: str) -> System:
         import difflib
 
         close = difflib.get_close_matches(name, list(_REGISTRY), n=5)
+        if not close:  # case-insensitive fallback: "lorenz" -> Lorenz, "henonmap" -> Henon
+            low = name.lower()
+            close = [k for k in _REGISTRY if k.lower() in low or low in k.lower()][:5]
         raise ValueError(
             f"unknown system {name!r}; did you mean {close}? "
             f"(chaos.list_systems() lists all {len(_REGISTRY)})"
@@ -235,7 +375,7 @@ def get(name: str) -> System:
 
 
 def list_systems(
-    kind: str | None = None,
+    kind: str | Sequence[str] | None = None,
     *,
     dim: int | None = None,
     hamiltonian: bool | None = None,
@@ -244,14 +384,18 @@ def list_systems(
 ) -> list[str]:
     """Names of registered systems (sorted), filtered by kind, dimension and metadata flags.
 
+    ``kind`` is one of ``"flow"``, ``"delay"``, ``"map"``, a sequence of them (e.g.
+    ``("flow", "delay")`` for every continuous system), or ``None`` for all.
+
     Example: ``list_systems("flow", dim=3, nonautonomous=False)``.
     """
     _load_all()
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds is not None and (not kinds or any(k not in KINDS for k in kinds)):
+        raise ValueError(f"kind must be one of {KINDS}, a sequence of them, or None; got {kind!r}")
     out = []
     for name, s in _REGISTRY.items():
-        if kind is not None and s.kind != kind:
+        if kinds is not None and s.kind not in kinds:
             continue
         if dim is not None and s.dim != dim:
             continue
