@@ -11,9 +11,32 @@ Example::
     chaos.list_systems("flow", dim=3)
 """
 
+from ._ensemble import make_ensemble as make_ensemble
+from ._ensemble import random_initial_conditions as random_initial_conditions
+from ._lyapunov import LyapunovResult as LyapunovResult
+from ._lyapunov import kaplan_yorke_dimension as kaplan_yorke_dimension
+from ._lyapunov import lyapunov_spectrum as lyapunov_spectrum
+from ._lyapunov import max_lyapunov_exponent as max_lyapunov_exponent
+from ._lyapunov import pesin_entropy as pesin_entropy
 from ._system import KINDS as KINDS
 from ._system import System as System
 from ._system import get as get
 from ._system import list_systems as list_systems
+from ._trajectory import Trajectory as Trajectory
+from ._trajectory import make_trajectory as make_trajectory
 
-__all__ = ["KINDS", "System", "get", "list_systems"]
+__all__ = [
+    "KINDS",
+    "LyapunovResult",
+    "System",
+    "Trajectory",
+    "get",
+    "kaplan_yorke_dimension",
+    "list_systems",
+    "lyapunov_spectrum",
+    "make_ensemble",
+    "make_trajectory",
+    "max_lyapunov_exponent",
+    "pesin_entropy",
+    "random_initial_conditions",
+]
