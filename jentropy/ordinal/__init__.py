@@ -19,6 +19,15 @@ from ._patterns import ordinal_patterns as ordinal_patterns
 from ._patterns import pattern_counts as pattern_counts
 
 __all__ = ["all_patterns", "ordinal_distribution", "ordinal_patterns", "pattern_counts"]
+from ._signals import NOISE_EXPONENTS as NOISE_EXPONENTS
+from ._signals import DoublePendulum as DoublePendulum
+from ._signals import colored_noise as colored_noise
+from ._signals import double_pendulum as double_pendulum
+from ._signals import henon_map as henon_map
+from ._signals import logistic_map as logistic_map
+from ._signals import sine_wave as sine_wave
+from ._signals import sum_of_sines as sum_of_sines
+from ._signals import tent_map as tent_map
 from ._timescale import TIMESCALE_METHODS as TIMESCALE_METHODS
 from ._timescale import entropy_complexity_vs_delay as entropy_complexity_vs_delay
 from ._timescale import natural_timescale as natural_timescale

@@ -47,13 +47,34 @@ __all__ = [
 ]
 
 
-@functools.partial(jax.jit, static_argnames=("n", "delay"))
 def _weighted_sums(x: Array, n: int, delay: int) -> Array:
     cols = window_columns(x, n, delay)
     fcols = [c.astype(float_dtype(x)) for c in cols]
     mean = sum(fcols) / n
     var = sum((c - mean) ** 2 for c in fcols) / n
     return bincount_rows(ENCODERS["argsort"](cols, n), math.factorial(n), weights=var)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "delay", "with_hc"))
+def _weighted_jit(x: Array, n: int, delay: int, with_hc: bool):
+    sums = _weighted_sums(x, n, delay)
+    total = jnp.sum(sums, axis=-1, keepdims=True)
+    p = sums / jnp.where(total > 0, total, 1)
+    ok = jnp.all(total > 0)
+    return (hc_from_probs(p) if with_hc else p), ok
+
+
+def _weighted(x, n, delay, allow_large, with_hc):
+    x, n, delay = validated(x, n, delay, allow_large)
+    if not isinstance(delay, int):
+        raise TypeError("weighted patterns take a single int delay")
+    out, ok = _weighted_jit(x, n=n, delay=delay, with_hc=with_hc)
+    message = "x is constant within every window: no variance to weight patterns by"
+    if is_traced(ok):
+        return eqx.error_if(out, ~ok, message)
+    if not bool(ok):
+        raise ValueError(message)
+    return out
 
 
 def weighted_ordinal_distribution(
@@ -76,16 +97,7 @@ def weighted_ordinal_distribution(
 
         weighted_ordinal_distribution(x, n=4, delay=2)
     """
-    x, n, delay = validated(x, n, delay, allow_large)
-    if not isinstance(delay, int):
-        raise TypeError("weighted patterns take a single int delay")
-    sums = _weighted_sums(x, n=n, delay=delay)
-    total = jnp.sum(sums, axis=-1, keepdims=True)
-    if is_traced(total):
-        total = eqx.error_if(total, jnp.any(total <= 0), "x is constant within every window")
-    elif bool(jnp.any(total <= 0)):
-        raise ValueError("x is constant within every window: no variance to weight patterns by")
-    return sums / total
+    return _weighted(x, n, delay, allow_large, with_hc=False)
 
 
 def weighted_permutation_entropy(
@@ -111,7 +123,7 @@ def weighted_entropy_complexity(
 
         H_w, C_w = weighted_entropy_complexity(x, n=5)
     """
-    return hc_from_probs(weighted_ordinal_distribution(x, n, delay, allow_large=allow_large))
+    return _weighted(x, n, delay, allow_large, with_hc=True)
 
 
 def _orders(order: ArrayLike, dtype: jnp.dtype, name: str) -> Array:
@@ -123,16 +135,30 @@ def _orders(order: ArrayLike, dtype: jnp.dtype, name: str) -> Array:
     return arr
 
 
-def _probs(x, n, delay, allow_large):
+def _generalized(x, order, name, n, delay, allow_large, kind):
     x, n, delay = validated(x, n, delay, allow_large)
+    order = _orders(order, float_dtype(x), name)
     static, traced = split_delay(delay)
-    return _probs_jit(x, traced, n=n, delay=static)
+    return _generalized_jit(x, traced, order, n=n, delay=static, kind=kind)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "delay"))
-def _probs_jit(x: Array, delays: Array | None, n: int, delay: int | None) -> Array:
+@functools.partial(jax.jit, static_argnames=("n", "delay", "kind"))
+def _generalized_jit(x, delays, order, n, delay, kind):
     c = counts_impl(x, n, delay, delays, order="rank").astype(float_dtype(x))
-    return c / jnp.sum(c, axis=-1, keepdims=True)
+    p = c / jnp.sum(c, axis=-1, keepdims=True)
+    if kind == "missing":
+        return jnp.sum(c == 0, axis=-1, dtype=jnp.int32)
+    num = p.shape[-1]
+    po = _with_order_axis(p, order)
+    if kind.startswith("renyi"):
+        h = info.renyi_entropy(po, order) / jnp.log(jnp.asarray(num, p.dtype))
+        if kind == "renyi":
+            return h
+        return h, h * _jensen_renyi(po, order) / _jensen_renyi(_delta(num, p.dtype), order)
+    h = info.tsallis_entropy(po, order) / _log_q(float(num), order)
+    if kind == "tsallis":
+        return h
+    return h, h * _jensen_tsallis(po, order) / _jensen_tsallis(_delta(num, p.dtype), order)
 
 
 def _with_order_axis(p: Array, order: Array) -> Array:
@@ -186,12 +212,7 @@ def renyi_permutation_entropy(
 
         renyi_permutation_entropy(x, alpha=jnp.array([0.5, 1.0, 2.0]), n=5)   # (3,)
     """
-    p = _probs(x, n, delay, allow_large)
-    alpha = _orders(alpha, p.dtype, "alpha")
-    num = p.shape[-1]
-    return info.renyi_entropy(_with_order_axis(p, alpha), alpha) / jnp.log(
-        jnp.asarray(num, p.dtype)
-    )
+    return _generalized(x, alpha, "alpha", n, delay, allow_large, "renyi")
 
 
 def renyi_entropy_complexity(
@@ -211,13 +232,7 @@ def renyi_entropy_complexity(
 
         H_a, C_a = renyi_entropy_complexity(x, alpha=2.0, n=4)
     """
-    p = _probs(x, n, delay, allow_large)
-    alpha = _orders(alpha, p.dtype, "alpha")
-    num = p.shape[-1]
-    pa = _with_order_axis(p, alpha)
-    h = info.renyi_entropy(pa, alpha) / jnp.log(jnp.asarray(num, p.dtype))
-    c = h * _jensen_renyi(pa, alpha) / _jensen_renyi(_delta(num, p.dtype), alpha)
-    return h, c
+    return _generalized(x, alpha, "alpha", n, delay, allow_large, "renyi_plane")
 
 
 def tsallis_permutation_entropy(
@@ -237,9 +252,7 @@ def tsallis_permutation_entropy(
 
         tsallis_permutation_entropy(x, q=2.0, n=5)
     """
-    p = _probs(x, n, delay, allow_large)
-    q = _orders(q, p.dtype, "q")
-    return info.tsallis_entropy(_with_order_axis(p, q), q) / _log_q(float(p.shape[-1]), q)
+    return _generalized(x, q, "q", n, delay, allow_large, "tsallis")
 
 
 def tsallis_entropy_complexity(
@@ -258,13 +271,7 @@ def tsallis_entropy_complexity(
 
         H_q, C_q = tsallis_entropy_complexity(x, q=jnp.array([0.5, 2.0]), n=4)
     """
-    p = _probs(x, n, delay, allow_large)
-    q = _orders(q, p.dtype, "q")
-    num = p.shape[-1]
-    pq = _with_order_axis(p, q)
-    h = info.tsallis_entropy(pq, q) / _log_q(float(num), q)
-    c = h * _jensen_tsallis(pq, q) / _jensen_tsallis(_delta(num, p.dtype), q)
-    return h, c
+    return _generalized(x, q, "q", n, delay, allow_large, "tsallis_plane")
 
 
 def missing_patterns(
@@ -281,8 +288,7 @@ def missing_patterns(
 
         missing_patterns(jnp.sin(jnp.arange(1000) / 10.0), n=4)   # most patterns are forbidden
     """
-    p = _probs(x, n, delay, allow_large)
-    missing = jnp.sum(p == 0, axis=-1, dtype=jnp.int32)
+    missing = _generalized(x, 1.0, "order", n, delay, allow_large, "missing")
     if fraction:
-        return missing.astype(p.dtype) / p.shape[-1]
+        return missing.astype(float_dtype(jnp.asarray(x))) / math.factorial(n)
     return missing

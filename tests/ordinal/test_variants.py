@@ -1,0 +1,107 @@
+"""Weighted, Rényi and Tsallis permutation entropies and planes, missing patterns, vs ordpy.
+
+Float64 with atol 1e-10 (observed ~1e-15). The Jensen–Rényi / Jensen–Tsallis maxima that
+normalise the complexities are evaluated at a one-pattern distribution through jentropy.info;
+they are checked against the published closed forms (Jauregui et al. 2018 eq. 5; Ribeiro et al.
+2017 eq. 11) to 1e-12.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import ordpy
+import pytest
+
+from jentropy import ordinal
+
+ALPHAS = np.array([0.0, 0.5, 1.0, 2.0, 5.0])
+QS = np.array([0.5, 1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["white", "logistic", "ties"])
+def test_weighted_permutation_entropy(x64, peer_series, name):
+    x = peer_series[name]
+    for n, ell in [(3, 1), (4, 2), (5, 1), (6, 5)]:
+        got = ordinal.weighted_permutation_entropy(x, n, ell)
+        ref = ordpy.weighted_permutation_entropy(x, dx=n, taux=ell)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("n, ell", [(3, 1), (5, 2)])
+def test_renyi_and_tsallis_planes(x64, peer_series, n, ell):
+    names = ["white", "henon"]
+    batch = np.stack([peer_series[k] for k in names])  # one compiled call per function
+    h_r, c_r = ordinal.renyi_entropy_complexity(batch, ALPHAS, n, ell)
+    h_t, c_t = ordinal.tsallis_entropy_complexity(batch, QS, n, ell)
+    assert h_r.shape == (2, len(ALPHAS)) and h_t.shape == (2, len(QS))
+    for b, name in enumerate(names):
+        x = peer_series[name]
+        for k, a in enumerate(ALPHAS):
+            ref = ordpy.renyi_complexity_entropy(x, alpha=a, dx=n, taux=ell)
+            np.testing.assert_allclose([h_r[b, k], c_r[b, k]], ref, rtol=0, atol=1e-10)
+        for k, q in enumerate(QS):
+            ref = ordpy.tsallis_complexity_entropy(x, q=q, dx=n, taux=ell)
+            np.testing.assert_allclose([h_t[b, k], c_t[b, k]], ref, rtol=0, atol=1e-10)
+
+
+def test_entropy_only_functions(x64, peer_series):
+    x = peer_series["logistic"]
+    h_r = ordinal.renyi_permutation_entropy(x, ALPHAS, 4, 1)
+    h_t = ordinal.tsallis_permutation_entropy(x, QS, 4, 1)
+    np.testing.assert_allclose(h_r, ordpy.renyi_entropy(x, alpha=ALPHAS, dx=4), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_t, ordpy.tsallis_entropy(x, q=QS, dx=4), rtol=0, atol=1e-10)
+
+
+def test_order_one_recovers_shannon(x64, peer_series):
+    x = np.stack([peer_series["white"], peer_series["sine"]])
+    h, c = ordinal.entropy_complexity(x, 4, 2)
+    for fn in (ordinal.renyi_entropy_complexity, ordinal.tsallis_entropy_complexity):
+        h1, c1 = fn(x, 1.0, 4, 2)
+        np.testing.assert_allclose([h1, c1], [h, c], rtol=0, atol=1e-13)
+
+
+def _jr_max(num, a):  # Jauregui et al., Physica A 498, 74 (2018), eq. 5
+    return (
+        math.log(((num + 1) ** (1 - a) + num - 1) / (2 ** (1 - a) * num))
+        + (1 - a) * math.log((num + 1) / (2 * num))
+    ) / (2 * (a - 1))
+
+
+def _jt_max(num, q):  # Ribeiro et al., PRE 95, 062106 (2017), eq. 11
+    return (
+        2 ** (2 - q) * num - (1 + num) ** (1 - q) - num * (1 + 1 / num) ** (1 - q) - num + 1
+    ) / ((1 - q) * 2 ** (2 - q) * num)
+
+
+def test_divergence_maxima_closed_forms(x64):
+    from jentropy.ordinal import _variants  # the normalisers are private: test them directly
+
+    orders = jnp.array([0.5, 2.0, 3.0])
+    jr, jt = jax.jit(_variants._jensen_renyi), jax.jit(_variants._jensen_tsallis)
+    for num in (6, 120):
+        delta = jnp.zeros(num).at[0].set(1.0)
+        expected_r = [_jr_max(num, float(a)) for a in orders]
+        expected_t = [_jt_max(num, float(a)) for a in orders]
+        np.testing.assert_allclose(jr(delta, orders), expected_r, rtol=1e-12)
+        np.testing.assert_allclose(jt(delta, orders), expected_t, rtol=1e-12)
+
+
+def test_missing_patterns(x64, peer_series):
+    for name in ("sine", "logistic", "white"):
+        x = peer_series[name]
+        for n, ell in [(3, 1), (4, 1), (5, 2)]:
+            ref = ordpy.missing_patterns(
+                x, dx=n, taux=ell, return_fraction=False, return_missing=False
+            )
+            assert int(ordinal.missing_patterns(x, n, ell)) == ref
+            frac = ordinal.missing_patterns(x, n, ell, fraction=True)
+            np.testing.assert_allclose(frac, ref / math.factorial(n), rtol=1e-14)
+    # the logistic map forbids patterns (a deterministic signature); white noise shows them all
+    assert int(ordinal.missing_patterns(peer_series["logistic"], 4)) > 0
+
+
+def test_weighted_rejects_constant_series():
+    with pytest.raises(ValueError, match="constant"):
+        ordinal.weighted_permutation_entropy(np.ones(100), 3)
