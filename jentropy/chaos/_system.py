@@ -34,7 +34,8 @@ Kind = Literal["flow", "delay", "map"]
 KINDS: tuple[str, ...] = ("flow", "delay", "map")
 
 _DATA = os.path.join(os.path.dirname(__file__), "data")
-_REGISTRY: dict[str, System] = {}
+# Keyed by (kind, name): one name, "Duffing", is both a flow and a map in dysts.
+_REGISTRY: dict[tuple[str, str], System] = {}
 
 
 @functools.cache
@@ -306,7 +307,7 @@ def _register(
         _follow_state_dtype(kind, fn),
         wrapped_inverse,
     )
-    _REGISTRY[name] = system
+    _REGISTRY[(kind, name)] = system
     return system
 
 
@@ -356,22 +357,37 @@ def _load_all() -> None:
     from . import _equations  # noqa: F401
 
 
-def get(name: str) -> System:
-    """The system called ``name`` (dysts's spelling). Unknown names raise ``ValueError``
-    listing close matches."""
-    _load_all()
-    if name not in _REGISTRY:
-        import difflib
+def get(name: str, kind: str | None = None) -> System:
+    """The system called ``name`` (dysts's spelling), optionally of a given ``kind``.
 
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=5)
-        if not close:  # case-insensitive fallback: "lorenz" -> Lorenz, "henonmap" -> Henon
-            low = name.lower()
-            close = [k for k in _REGISTRY if k.lower() in low or low in k.lower()][:5]
-        raise ValueError(
-            f"unknown system {name!r}; did you mean {close}? "
-            f"(chaos.list_systems() lists all {len(_REGISTRY)})"
-        )
-    return _REGISTRY[name]
+    One name is shared between kinds, as in dysts: ``"Duffing"`` is both the forced Duffing
+    oscillator (``dysts.flows.Duffing``) and the Holmes–Duffing map (``dysts.maps.Duffing``).
+    Without ``kind`` the continuous system is returned; ``get("Duffing", kind="map")`` gives the
+    map. Unknown names raise ``ValueError`` listing close matches.
+
+    Example: ``chaos.get("Lorenz")``, ``chaos.get("Henon", kind="map")``.
+    """
+    _load_all()
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+    for k in (kind,) if kind is not None else KINDS:
+        if (k, name) in _REGISTRY:
+            return _REGISTRY[(k, name)]
+    other = [k for k in KINDS if (k, name) in _REGISTRY]
+    if other:
+        raise ValueError(f"{name!r} is a {other[0]}, not a {kind}")
+    names = sorted({n for (k, n) in _REGISTRY if kind is None or k == kind})
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=5)
+    if not close:  # case-insensitive fallback: "lorenz" -> Lorenz, "henonmap" -> Henon
+        low = name.lower()
+        close = [n for n in names if n.lower() in low or low in n.lower()][:5]
+    what = "system" if kind is None else kind
+    raise ValueError(
+        f"unknown {what} {name!r}; did you mean {close}? "
+        f"(chaos.list_systems() lists all {len(_REGISTRY)} systems)"
+    )
 
 
 def list_systems(
@@ -385,7 +401,9 @@ def list_systems(
     """Names of registered systems (sorted), filtered by kind, dimension and metadata flags.
 
     ``kind`` is one of ``"flow"``, ``"delay"``, ``"map"``, a sequence of them (e.g.
-    ``("flow", "delay")`` for every continuous system), or ``None`` for all.
+    ``("flow", "delay")`` for every continuous system), or ``None`` for all. The list has one
+    entry per system, so ``"Duffing"`` (a flow and a map) appears twice when both kinds are
+    listed; fetch such names with ``get(name, kind=...)``.
 
     Example: ``list_systems("flow", dim=3, nonautonomous=False)``.
     """
@@ -394,7 +412,7 @@ def list_systems(
     if kinds is not None and (not kinds or any(k not in KINDS for k in kinds)):
         raise ValueError(f"kind must be one of {KINDS}, a sequence of them, or None; got {kind!r}")
     out = []
-    for name, s in _REGISTRY.items():
+    for (_, name), s in _REGISTRY.items():
         if kinds is not None and s.kind not in kinds:
             continue
         if dim is not None and s.dim != dim:
