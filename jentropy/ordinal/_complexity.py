@@ -32,7 +32,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, Real
 
 from jentropy import info
 
-from ._checks import float_dtype
+from ._checks import float_dtype, is_traced
 from ._patterns import counts_impl, split_delay, validated
 
 __all__ = [
@@ -76,15 +76,21 @@ def hc_from_counts(counts: Array, dtype: jnp.dtype) -> tuple[Array, Array]:
 
 
 @functools.partial(jax.jit, static_argnames=("n", "delay"))
-def _hc_jit(x: Array, delays: Array | None, n: int, delay: int | None) -> tuple[Array, Array]:
+def _hc_jit(
+    x: Array, delays: Array | None, n: int, delay: int | None
+) -> tuple[Array, Array, Array]:
     counts = counts_impl(x, n, delay, delays, order="rank")
-    return hc_from_counts(counts, float_dtype(x))
+    finite = jnp.all(jnp.isfinite(x)) if jnp.issubdtype(x.dtype, jnp.floating) else True
+    return (*hc_from_counts(counts, float_dtype(x)), finite)
 
 
 def _entropy_complexity(x, n, delay, allow_large):
-    x, n, delay = validated(x, n, delay, allow_large)
+    x, n, delay = validated(x, n, delay, allow_large, check_finite=False)
     static, traced = split_delay(delay)
-    return _hc_jit(x, traced, n=n, delay=static)
+    h, c, finite = _hc_jit(x, traced, n=n, delay=static)
+    if not is_traced(finite) and not bool(finite):
+        raise ValueError("x contains NaN or inf values; ordinal patterns need finite data")
+    return h, c
 
 
 def entropy_complexity(

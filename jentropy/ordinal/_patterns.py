@@ -42,6 +42,7 @@ from ._checks import (
     check_series,
     finite_guard,
     float_dtype,
+    is_traced,
 )
 
 __all__ = ["all_patterns", "ordinal_distribution", "ordinal_patterns", "pattern_counts"]
@@ -175,14 +176,24 @@ def counts_to_probs(counts: Array, x: Array) -> Array:
 
 
 def validated(
-    x: ArrayLike, n: object, delay: object, allow_large: bool = False
+    x: ArrayLike,
+    n: object,
+    delay: object,
+    allow_large: bool = False,
+    check_finite: bool = True,
 ) -> tuple[Array, int, int | np.ndarray]:
-    """Validate (x, n, delay) for the public functions; returns the converted values."""
+    """Validate (x, n, delay) for the public functions; returns the converted values.
+
+    ``check_finite=False`` leaves the NaN/inf check of concrete ``x`` to the caller (whose
+    compiled kernel returns a finiteness flag, saving a separate pass over the data).
+    """
     n = check_order(n, allow_large)
     delay = check_delays(delay)
     x = check_series(x)
     check_length(x, n, delay)
-    return finite_guard(x), n, delay
+    if check_finite or is_traced(x):
+        x = finite_guard(x)
+    return x, n, delay
 
 
 def all_patterns(n: int, *, allow_large: bool = False) -> Int[Array, "n_patterns n"]:
