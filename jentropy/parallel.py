@@ -209,9 +209,13 @@ def _map_sharded(f, xs, mesh, axis_name, per_example):
     padded, n = pad_batch(xs, n_dev)
     spec = PartitionSpec(axis_name)
     body = jax.vmap(f) if per_example else f
-    out = jax.shard_map(lambda args: body(*args), mesh=mesh, in_specs=(spec,), out_specs=spec)(
-        padded
+    # check_vma=False: loops whose carry starts replicated and becomes per-device (diffrax's
+    # save buffers, a lax.scan from zeros) would otherwise be rejected; every output here is
+    # per-device (out_specs splits the batch axis), so there is no replication to check.
+    mapped = jax.shard_map(
+        lambda args: body(*args), mesh=mesh, in_specs=(spec,), out_specs=spec, check_vma=False
     )
+    out = mapped(padded)
     total = n + (-n % n_dev)
     for x in jax.tree_util.tree_leaves(out):
         if x.ndim == 0 or x.shape[0] != total:
@@ -242,6 +246,10 @@ def map_over_devices(
     the device count and the padding is stripped from the result. The whole call is one
     compiled program, cached per ``f``/shapes; inputs already placed by :func:`shard_batch`
     are not moved.
+
+    ``f`` runs under ``jax.shard_map(..., check_vma=False)``, so library code with internal
+    loops (diffrax solves, ``lax.scan``) works unchanged; ``jax.lax.psum(v, axis_name)`` sums
+    over devices.
 
     Randomness: pass per-example keys as one of ``xs`` (``jax.random.split(key, B)``), so the
     draws depend on the key and the example, never on the device count or padding.
