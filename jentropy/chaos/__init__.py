@@ -13,11 +13,48 @@ Example::
 
 from ._ensemble import make_ensemble as make_ensemble
 from ._ensemble import random_initial_conditions as random_initial_conditions
+from ._forecast_data import GRANULARITIES as GRANULARITIES
+from ._forecast_data import ForecastTask as ForecastTask
+from ._forecast_data import forecast_systems as forecast_systems
+from ._forecast_data import make_forecast_tasks as make_forecast_tasks
+from ._forecast_models import LinearAR as LinearAR
+from ._forecast_models import NaiveDrift as NaiveDrift
+from ._forecast_models import NaiveLast as NaiveLast
+from ._forecast_models import NaiveMean as NaiveMean
+from ._forecast_models import SeasonalNaive as SeasonalNaive
+from ._forecast_models import fit_forecaster as fit_forecaster
+from ._forecast_models import fit_forecasters as fit_forecasters
+from ._forecast_models import forecast as forecast
+from ._forecast_models import forecast_many as forecast_many
+from ._forecast_models import ridge_regression as ridge_regression
+from ._forecast_nbeats import NBeats as NBeats
+from ._forecast_nbeats import NBeatsNetwork as NBeatsNetwork
+from ._forecast_reservoir import NVAR as NVAR
+from ._forecast_reservoir import EchoStateNetwork as EchoStateNetwork
+from ._forecast_runner import ForecastResults as ForecastResults
+from ._forecast_runner import default_forecasters as default_forecasters
+from ._forecast_runner import run_forecast_benchmark as run_forecast_benchmark
 from ._lyapunov import LyapunovResult as LyapunovResult
 from ._lyapunov import kaplan_yorke_dimension as kaplan_yorke_dimension
 from ._lyapunov import lyapunov_spectrum as lyapunov_spectrum
 from ._lyapunov import max_lyapunov_exponent as max_lyapunov_exponent
 from ._lyapunov import pesin_entropy as pesin_entropy
+from ._metrics import METRICS as METRICS
+from ._metrics import coefficient_of_variation as coefficient_of_variation
+from ._metrics import forecast_metrics as forecast_metrics
+from ._metrics import kendall as kendall
+from ._metrics import mae as mae
+from ._metrics import mape as mape
+from ._metrics import marre as marre
+from ._metrics import mase as mase
+from ._metrics import mse as mse
+from ._metrics import nrmse as nrmse
+from ._metrics import pearson as pearson
+from ._metrics import r2_score as r2_score
+from ._metrics import rmse as rmse
+from ._metrics import smape as smape
+from ._metrics import spearman as spearman
+from ._metrics import wape as wape
 from ._system import KINDS as KINDS
 from ._system import System as System
 from ._system import get as get
@@ -26,17 +63,54 @@ from ._trajectory import Trajectory as Trajectory
 from ._trajectory import make_trajectory as make_trajectory
 
 __all__ = [
+    "GRANULARITIES",
     "KINDS",
+    "METRICS",
+    "NVAR",
+    "EchoStateNetwork",
+    "ForecastResults",
+    "ForecastTask",
+    "LinearAR",
     "LyapunovResult",
+    "NBeats",
+    "NBeatsNetwork",
+    "NaiveDrift",
+    "NaiveLast",
+    "NaiveMean",
+    "SeasonalNaive",
     "System",
     "Trajectory",
+    "coefficient_of_variation",
+    "default_forecasters",
+    "fit_forecaster",
+    "fit_forecasters",
+    "forecast",
+    "forecast_many",
+    "forecast_metrics",
+    "forecast_systems",
     "get",
     "kaplan_yorke_dimension",
+    "kendall",
     "list_systems",
     "lyapunov_spectrum",
+    "mae",
     "make_ensemble",
+    "make_forecast_tasks",
     "make_trajectory",
+    "mape",
+    "marre",
+    "mase",
     "max_lyapunov_exponent",
+    "mse",
+    "nrmse",
+    "pearson",
     "pesin_entropy",
+    "r2_score",
     "random_initial_conditions",
+    "ridge_regression",
+    "rmse",
+    "run_forecast_benchmark",
+    "smape",
+    "spearman",
+    "wape",
 ]

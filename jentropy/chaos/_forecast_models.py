@@ -1,0 +1,416 @@
+"""The forecaster interface, naive baselines, and linear autoregression (closed-form ridge).
+
+Every forecaster is a frozen configuration (a hashable dataclass, so it is static under ``jit``)
+with one shared interface:
+
+* ``params = fit_forecaster(config, series, *, key)`` — fit on one series ``(T, D)``;
+* ``yhat = forecast(params, context, horizon)`` — the next ``horizon`` points ``(horizon, D)``
+  after ``context`` ``(T_c, D)`` (usually the fitted series itself);
+* ``fit_forecasters`` / ``forecast_many`` — the same for a batch of series ``(B, T, D)`` at once
+  (vmapped closed-form fits; joint training for neural models), with
+  ``fit_forecasters(c, S, key=k)[b] == fit_forecaster(c, S[b], key=k)``: every member uses the
+  same key, as the paper's per-system runs used one seed.
+
+``params`` is an Equinox module that carries its configuration as a static field, so
+``forecast`` needs nothing else. Multi-step forecasts are recursive (each prediction is fed back),
+except N-BEATS, which emits a block of ``output_size`` points at a time.
+
+Models with learned weights work on the series standardised per coordinate with the fitted
+series' mean and standard deviation (a constant coordinate gets scale 1); forecasts are returned
+in the original units, and metrics are computed there (as in the paper).
+
+Example::
+
+    from jentropy import chaos
+    cfg = chaos.LinearAR(lags=4, ridge=1e-4)
+    params = chaos.fit_forecaster(cfg, y[:150], key=jax.random.key(0))
+    yhat = chaos.forecast(params, y[:150], 30)        # (30, D)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+__all__ = [
+    "LinearAR",
+    "NaiveDrift",
+    "NaiveLast",
+    "NaiveMean",
+    "SeasonalNaive",
+    "fit_forecaster",
+    "fit_forecasters",
+    "forecast",
+    "forecast_many",
+    "ridge_regression",
+]
+
+
+# --- helpers shared by the model files -----------------------------------------------------------
+def as_series(series: ArrayLike, name: str = "series", *, batched: bool = False) -> Array:
+    """Validate a series ``(T, D)`` (or ``(T,)`` → ``(T, 1)``), or a batch ``(B, T, D)``."""
+    y = jnp.asarray(series)
+    if not jnp.issubdtype(y.dtype, jnp.floating):
+        if not jnp.issubdtype(y.dtype, jnp.integer):
+            raise TypeError(f"{name} must be a real array, got dtype {y.dtype}")
+        y = y.astype(jnp.zeros(()).dtype)
+    want = 3 if batched else 2
+    if y.ndim == want - 1:
+        y = y[..., None]
+    if y.ndim != want:
+        shape = "(B, T, D)" if batched else "(T, D) or (T,)"
+        raise ValueError(f"{name} must have shape {shape}, got {y.shape}")
+    return y
+
+
+def check_int(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not (value >= 0 if allow_zero else value > 0):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+def standardizer(series: Array) -> tuple[Array, Array]:
+    """Per-coordinate mean and standard deviation of ``(T, D)`` (scale 1 where constant)."""
+    mean = jnp.mean(series, axis=0)
+    std = jnp.std(series, axis=0)
+    return mean, jnp.where(std > 0, std, jnp.ones_like(std))
+
+
+def ridge_regression(
+    features: Float[ArrayLike, "n f"],
+    targets: Float[ArrayLike, "n k"],
+    penalty: float | Array,
+    *,
+    intercept_column: int | None = 0,
+) -> Float[Array, "f k"]:
+    """Ridge readout W = argmin (1/n) ‖Φ W − Y‖² + λ ‖W‖² (closed form, Cholesky).
+
+    Solves ``(ΦᵀΦ/n + λ I) W = ΦᵀY/n``; the column ``intercept_column`` (a constant feature) is
+    not penalised. A relative jitter of ``F·eps`` times the largest diagonal entry keeps the
+    solve defined for λ = 0 with collinear features.
+
+    Args:
+        features: Φ, shape ``(n, F)``.
+        targets: Y, shape ``(n, K)``.
+        penalty: λ ≥ 0 (per-sample scale, so it does not grow with n).
+        intercept_column: index of the unpenalised constant column, or None.
+
+    Returns:
+        W, shape ``(F, K)``.
+
+    Example::
+
+        W = ridge_regression(jnp.c_[jnp.ones(100), x], y[:, None], 1e-6)
+    """
+    phi = jnp.asarray(features)
+    y = jnp.asarray(targets).astype(phi.dtype)
+    n, f = phi.shape
+    gram = phi.T @ phi / n
+    diag = jnp.full((f,), penalty, phi.dtype)
+    if intercept_column is not None:
+        diag = diag.at[intercept_column].set(0)
+    scale = jnp.max(jnp.diagonal(gram))
+    jitter = f * jnp.finfo(phi.dtype).eps * jnp.where(scale > 0, scale, 1)
+    gram = gram + jnp.diag(diag + jitter)
+    return jsl.cho_solve(jsl.cho_factor(gram, lower=True), phi.T @ y / n)
+
+
+def windows(z: Array, memory: int) -> tuple[Array, Array]:
+    """Training pairs of a series ``(T, D)``: windows ``(N, memory, D)`` and next points ``(N, D)``,
+    N = T − memory (window i is ``z[i : i + memory]``, its target ``z[i + memory]``)."""
+    n = z.shape[0] - memory
+    idx = jnp.arange(n)[:, None] + jnp.arange(memory)[None, :]
+    return z[idx], z[memory:]
+
+
+def rollout(step: Any, window: Array, horizon: int) -> Array:
+    """Recursive forecast: ``y = step(window)``, then the window slides over ``y``; ``(horizon, D)``."""
+
+    def body(w: Array, _: None) -> tuple[Array, Array]:
+        y = step(w)
+        return jnp.concatenate([w[1:], y[None]], axis=0), y
+
+    _, ys = jax.lax.scan(body, window, None, length=horizon)
+    return ys
+
+
+def check_context(context: ArrayLike, params: Any, memory: int) -> Array:
+    ctx = as_series(context, "context")
+    d = params.mean.shape[-1]
+    if ctx.shape[1] != d:
+        raise ValueError(
+            f"context must have D={d} coordinates like the fitted series, got {ctx.shape}"
+        )
+    if ctx.shape[0] < memory:
+        raise ValueError(
+            f"context needs at least {memory} time points for this model, got {ctx.shape[0]}"
+        )
+    return ctx.astype(params.mean.dtype)
+
+
+# --- the interface ---------------------------------------------------------------------------------
+def fit_forecaster(config: Any, series: Float[ArrayLike, "T D"], *, key: PRNGKeyArray) -> Any:
+    """Fit the forecaster ``config`` on one series and return its parameters.
+
+    Args:
+        config: a forecaster configuration (:class:`NaiveMean`, :class:`LinearAR`,
+            :class:`NVAR`, :class:`EchoStateNetwork`, :class:`NBeats` …).
+        series: ``(T, D)`` or ``(T,)``; long enough for the model's memory.
+        key: PRNG key (random reservoirs, network initialisation, minibatches); deterministic
+            models ignore it. Same key, same parameters.
+
+    Returns:
+        an Equinox module of parameters for :func:`forecast`.
+
+    Example::
+
+        params = fit_forecaster(NVAR(taps=2), y, key=jax.random.key(0))
+    """
+    if not hasattr(config, "_fit_batch"):
+        raise TypeError(f"config must be a forecaster configuration, got {type(config).__name__}")
+    y = as_series(series)
+    params = config._fit_batch(y[None], key)
+    return jax.tree_util.tree_map(lambda a: a[0] if eqx.is_array(a) else a, params)
+
+
+def fit_forecasters(config: Any, series: Float[ArrayLike, "B T D"], *, key: PRNGKeyArray) -> Any:
+    """Fit one forecaster per series of a batch ``(B, T, D)`` (same key for all members).
+
+    Closed-form models are vmapped; :class:`NBeats` trains the B networks jointly in one
+    ``jentropy.train.fit`` run whose loss is the sum of the members' losses (with Adam, whose
+    update is elementwise, this is B independent trainings). Returns stacked parameters (array
+    leaves with a leading axis B) for :func:`forecast_many`.
+
+    Example::
+
+        params = fit_forecasters(LinearAR(lags=5), train_batch, key=key)
+        preds = forecast_many(params, train_batch, 30)         # (B, 30, D)
+    """
+    if not hasattr(config, "_fit_batch"):
+        raise TypeError(f"config must be a forecaster configuration, got {type(config).__name__}")
+    return config._fit_batch(as_series(series, batched=True), key)
+
+
+def forecast(params: Any, context: Float[ArrayLike, "T D"], horizon: int) -> Float[Array, "H D"]:
+    """Forecast the ``horizon`` points that follow ``context`` ``(T_c, D)``; returns ``(horizon, D)``.
+
+    ``params`` comes from :func:`fit_forecaster`. The context is usually the fitted series
+    (the benchmark protocol), but any history from the same system works.
+
+    Example::
+
+        yhat = forecast(params, series, horizon=200)
+    """
+    if not hasattr(params, "config"):
+        raise TypeError(f"params must come from fit_forecaster, got {type(params).__name__}")
+    check_int(horizon, "horizon")
+    return _forecast_one(params, check_context(context, params, 1), horizon)
+
+
+def forecast_many(
+    params: Any, contexts: Float[ArrayLike, "B T D"], horizon: int
+) -> Float[Array, "B H D"]:
+    """:func:`forecast` for stacked parameters and a batch of contexts ``(B, T_c, D)``.
+
+    Example::
+
+        preds = forecast_many(fit_forecasters(cfg, S, key=k), S, 30)
+    """
+    if not hasattr(params, "config"):
+        raise TypeError(f"params must come from fit_forecasters, got {type(params).__name__}")
+    check_int(horizon, "horizon")
+    ctx = as_series(contexts, "contexts", batched=True)
+    return _forecast_many(params, ctx, horizon)
+
+
+@eqx.filter_jit
+def _forecast_one(params: Any, ctx: Array, horizon: int) -> Array:
+    return _predict_one(params, ctx, horizon)
+
+
+@eqx.filter_jit
+def _forecast_many(params: Any, ctx: Array, horizon: int) -> Array:
+    one = functools.partial(_predict_one, horizon=horizon)
+    return eqx.filter_vmap(one)(params, ctx)
+
+
+def _predict_one(params: Any, ctx: Array, horizon: int) -> Array:
+    return params.config._predict(params, ctx.astype(params.mean.dtype), horizon)
+
+
+# --- naive baselines ------------------------------------------------------------------------------
+class NaiveParams(eqx.Module):
+    """Parameters of the naive baselines: the fitted series' mean (``(D,)``)."""
+
+    config: Any = eqx.field(static=True)
+    mean: Array
+
+
+class _Naive:
+    def _fit_batch(self, series: Array, key: PRNGKeyArray) -> NaiveParams:
+        return NaiveParams(self, jnp.mean(series, axis=1))
+
+
+@dataclasses.dataclass(frozen=True)
+class NaiveMean(_Naive):
+    """Forecast the mean of the fitted series at every step (darts' ``NaiveMean``).
+
+    Example::
+
+        forecast(fit_forecaster(NaiveMean(), y, key=key), y, 10)   # 10 copies of y.mean(0)
+    """
+
+    name = "NaiveMean"
+
+    def _predict(self, params: NaiveParams, context: Array, horizon: int) -> Array:
+        return jnp.broadcast_to(params.mean, (horizon, params.mean.shape[-1]))
+
+
+@dataclasses.dataclass(frozen=True)
+class NaiveLast(_Naive):
+    """Persistence: repeat the last observed value ŷ_{T+h} = y_T.
+
+    Example::
+
+        forecast(fit_forecaster(NaiveLast(), y, key=key), y, 5)   # 5 copies of y[-1]
+    """
+
+    name = "NaiveLast"
+
+    def _predict(self, params: NaiveParams, context: Array, horizon: int) -> Array:
+        return jnp.broadcast_to(context[-1], (horizon, context.shape[-1]))
+
+
+@dataclasses.dataclass(frozen=True)
+class NaiveDrift(_Naive):
+    """Drift: extend the line through the first and last context points,
+    ŷ_{T+h} = y_T + h (y_T − y_1)/(T − 1) (darts' ``NaiveDrift``).
+
+    Example::
+
+        forecast(fit_forecaster(NaiveDrift(), y, key=key), y, 5)
+    """
+
+    name = "NaiveDrift"
+
+    def _predict(self, params: NaiveParams, context: Array, horizon: int) -> Array:
+        t = context.shape[0]
+        slope = (context[-1] - context[0]) / max(t - 1, 1)
+        h = jnp.arange(1, horizon + 1, dtype=context.dtype)[:, None]
+        return context[-1] + h * slope
+
+
+@dataclasses.dataclass(frozen=True)
+class SeasonalNaive(_Naive):
+    """Seasonal naive: repeat the last season, ŷ_{T+h} = y_{T+h−m·⌈h/m⌉} with m = ``season``.
+
+    In the benchmark m is one period (``pts_per_period`` points).
+
+    Example::
+
+        forecast(fit_forecaster(SeasonalNaive(season=15), y, key=key), y, 30)
+    """
+
+    season: int = 1
+    name = "SeasonalNaive"
+
+    def __post_init__(self) -> None:
+        check_int(self.season, "season")
+
+    def _predict(self, params: NaiveParams, context: Array, horizon: int) -> Array:
+        if context.shape[0] < self.season:
+            raise ValueError(
+                f"context needs at least season={self.season} points, got {context.shape[0]}"
+            )
+        last = context[-self.season :]
+        return last[jnp.arange(horizon) % self.season]
+
+
+# --- linear autoregression ------------------------------------------------------------------------
+class ARParams(eqx.Module):
+    """Linear AR parameters: ``weights`` ``(1 + lags·D, D)`` (row 0 the intercept, then lag 1's
+    D rows, lag 2's …, in standardised units) and the standardisation ``mean``/``scale``."""
+
+    config: Any = eqx.field(static=True)
+    weights: Array
+    mean: Array
+    scale: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearAR:
+    """Vector autoregression of order p fitted by ridge regression (closed form).
+
+    z_{t+1} = c + Σ_{k=1..p} A_k z_{t+1−k}, z the series standardised per coordinate; the
+    weights minimise (1/n) Σ ‖z_{t+1} − ẑ_{t+1}‖² + λ Σ ‖A_k‖² (:func:`ridge_regression`).
+    Forecasts are recursive. ``lag_coefficients`` returns the A_k in original units.
+
+    Args:
+        lags: the order p ≥ 1.
+        ridge: λ ≥ 0.
+
+    Example::
+
+        params = fit_forecaster(LinearAR(lags=2, ridge=0.0), ar2_series, key=key)
+        LinearAR.lag_coefficients(params)        # (2, D, D) ≈ [[φ1]], [[φ2]]
+    """
+
+    lags: int = 8
+    ridge: float = 1e-4
+    name = "LinearAR"
+
+    def __post_init__(self) -> None:
+        check_int(self.lags, "lags")
+        check_positive(self.ridge, "ridge", allow_zero=True)
+
+    def _features(self, w: Array) -> Array:
+        newest_first = w[::-1].reshape(-1)
+        return jnp.concatenate([jnp.ones((1,), w.dtype), newest_first])
+
+    def _fit_batch(self, series: Array, key: PRNGKeyArray) -> ARParams:
+        if series.shape[1] <= self.lags:
+            raise ValueError(
+                f"series needs more than lags={self.lags} points, got {series.shape[1]}"
+            )
+        return _fit_ar(self, series)
+
+    def _predict(self, params: ARParams, context: Array, horizon: int) -> Array:
+        z = (check_context(context, params, self.lags) - params.mean) / params.scale
+        zs = rollout(lambda w: self._features(w) @ params.weights, z[-self.lags :], horizon)
+        return zs * params.scale + params.mean
+
+    @staticmethod
+    def lag_coefficients(params: ARParams) -> Float[Array, "*batch lags D D"]:
+        """A_k in original units: ``A[k-1][i, j]`` multiplies y_{t+1−k, j} in ŷ_{t+1, i}."""
+        p, d = params.config.lags, params.mean.shape[-1]
+        a = params.weights[..., 1:, :].reshape(*params.weights.shape[:-2], p, d, d)
+        a = jnp.swapaxes(a, -1, -2)  # [k, i (output), j (input)]
+        return a * params.scale[..., None, :, None] / params.scale[..., None, None, :]
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _fit_ar(cfg: LinearAR, series: Array) -> ARParams:
+    def one(y: Array) -> tuple[Array, Array, Array]:
+        mean, scale = standardizer(y)
+        z = (y - mean) / scale
+        w, target = windows(z, cfg.lags)
+        phi = jax.vmap(cfg._features)(w)
+        return ridge_regression(phi, target, cfg.ridge), mean, scale
+
+    weights, mean, scale = jax.vmap(one)(series)
+    return ARParams(cfg, weights, mean, scale)
