@@ -27,8 +27,10 @@ def _blink(phase, period):
 @flow("DoublePendulum")
 def double_pendulum(x, t, p):
     """Two rigid pendula in Hamiltonian form (angles θ₁, θ₂ and their conjugate momenta), see
-    e.g. Marion & Thornton, Classical Dynamics of Particles and Systems. The coupling term
-    follows dysts's parameterisation, which writes part of it through dθ₂/dt."""
+    e.g. Marion & Thornton, Classical Dynamics of Particles and Systems. The momentum equations
+    follow dysts, which writes the coupling term h₂ through dθ₂/dt; that form is not exactly
+    Hamilton's equations of the standard double-pendulum Hamiltonian (for l₁ = l₂ it carries half
+    of the p₁ p₂ cos(θ₁ − θ₂) cross term), so energy is not exactly conserved."""
     th1, th2, p1, p2 = x
     g, l1, l2, m1, m2 = p["g"], p["l1"], p["l2"], p["m1"], p["m2"]
     diff = th1 - th2
