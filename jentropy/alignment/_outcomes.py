@@ -1,0 +1,133 @@
+"""A discrete base distribution p over an enumerated outcome set, with a reward on each outcome."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+
+class Outcomes(NamedTuple):
+    """Base model p and reward r on K enumerated outcomes (tokens, answers, whole sequences).
+
+    A pytree, so it passes through ``jit``/``vmap``/``grad``. Build it with :func:`outcomes`, which
+    validates the input and normalises ``logp``.
+
+    Attributes:
+        logp: (K,) normalised log-probabilities log p(y) (−inf for impossible outcomes).
+        reward: (K,) rewards r(y), same dtype as ``logp``.
+    """
+
+    logp: Float[Array, " k"]
+    reward: Float[Array, " k"]
+
+
+def _is_concrete(*xs: Array) -> bool:
+    return not any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
+def _as_float(x: ArrayLike, name: str) -> Array:
+    x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {x.dtype}")
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        if not (jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_):
+            raise TypeError(f"{name} must be a real array, got dtype {x.dtype}")
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def outcomes(
+    reward: ArrayLike,
+    *,
+    probs: ArrayLike | None = None,
+    logits: ArrayLike | None = None,
+    atol: float | None = None,
+) -> Outcomes:
+    """Validate and package a base distribution and a reward (give exactly one of probs / logits).
+
+    Args:
+        reward: (K,) finite rewards r(y).
+        probs: (K,) probabilities p(y) ≥ 0 summing to one (checked to ``atol``, default
+            ``K · 1e3 · eps`` of the dtype; they are not renormalised silently).
+        logits: (K,) unnormalised log-probabilities (−inf allowed); normalised with log-softmax.
+        atol: tolerance on |Σ p − 1| for ``probs``.
+
+    Returns:
+        :class:`Outcomes` with ``logp`` (normalised log-probabilities) and ``reward`` in a common
+        float dtype (the inputs' promoted dtype).
+
+    Raises:
+        ValueError: wrong shapes, negative or non-normalised ``probs``, NaN or +inf ``logits``,
+            non-finite ``reward`` (value checks run when the inputs are concrete, not under jit).
+        TypeError: complex or non-numeric inputs.
+
+    Example::
+
+        o = outcomes(jnp.arange(4.0), probs=jnp.full(4, 0.25))
+        o = outcomes(reward, logits=lm_logits)      # a vocabulary of LM logits
+    """
+    if (probs is None) == (logits is None):
+        raise ValueError("give exactly one of probs= or logits= for the base distribution")
+    r = _as_float(reward, "reward")
+    base_name = "probs" if probs is not None else "logits"
+    base = _as_float(probs if probs is not None else logits, base_name)
+    dtype = jnp.promote_types(r.dtype, base.dtype)
+    r, base = r.astype(dtype), base.astype(dtype)
+    if base.ndim != 1:
+        raise ValueError(f"{base_name} must be a 1-D array over K outcomes, got shape {base.shape}")
+    if base.shape[0] == 0:
+        raise ValueError(f"{base_name} must have at least one outcome")
+    if r.shape != base.shape:
+        raise ValueError(
+            f"reward must have the same shape as {base_name}, got {r.shape} and {base.shape}"
+        )
+    if _is_concrete(r) and not bool(jnp.all(jnp.isfinite(r))):
+        raise ValueError("reward must be finite")
+    if probs is not None:
+        if _is_concrete(base):
+            if bool(jnp.any(jnp.isnan(base))) or bool(jnp.any(base < 0)):
+                raise ValueError("probs must be non-negative")
+            tol = atol if atol is not None else base.shape[0] * 1e3 * float(jnp.finfo(dtype).eps)
+            total = float(jnp.sum(base))
+            if abs(total - 1.0) > tol:
+                raise ValueError(
+                    f"probs must sum to one (within atol={tol:.3g}), got sum {total!r}; "
+                    "pass logits= for unnormalised weights"
+                )
+        positive = base > 0
+        logp = jnp.where(positive, jnp.log(jnp.where(positive, base, 1)), -jnp.inf)
+        # within-tolerance rounding of Σp is removed so every formula can assume Σp = 1
+        return Outcomes(jax.nn.log_softmax(logp), r)
+    if _is_concrete(base):
+        if bool(jnp.any(jnp.isnan(base))) or bool(jnp.any(jnp.isposinf(base))):
+            raise ValueError("logits must not contain NaN or +inf")
+        if not bool(jnp.any(jnp.isfinite(base))):
+            raise ValueError("logits must give at least one outcome positive probability")
+    return Outcomes(jax.nn.log_softmax(base), r)
+
+
+def check_outcomes(o: Outcomes, name: str = "outcomes") -> Outcomes:
+    """Type check at public entry points (the values were validated by :func:`outcomes`)."""
+    if not isinstance(o, Outcomes):
+        raise TypeError(
+            f"{name} must be an Outcomes (build it with alignment.outcomes(reward, probs=...)), "
+            f"got {type(o).__name__}"
+        )
+    if o.logp.ndim != 1 or o.logp.shape != o.reward.shape:
+        raise ValueError(
+            f"{name}.logp and {name}.reward must be 1-D of equal length, "
+            f"got {o.logp.shape} and {o.reward.shape}"
+        )
+    return o
+
+
+def support_range(o: Outcomes) -> tuple[Array, Array]:
+    """(min, max) of the reward over the support of p."""
+    support = o.logp > -jnp.inf
+    return (
+        jnp.min(jnp.where(support, o.reward, jnp.inf)),
+        jnp.max(jnp.where(support, o.reward, -jnp.inf)),
+    )
