@@ -70,6 +70,9 @@ def hc_from_probs(p: Array) -> tuple[Array, Array]:
     return h, c
 
 
+_hc_from_probs_jit = jax.jit(hc_from_probs)
+
+
 def hc_from_counts(counts: Array, dtype: jnp.dtype) -> tuple[Array, Array]:
     c = counts.astype(dtype)
     return hc_from_probs(c / jnp.sum(c, axis=-1, keepdims=True))
@@ -186,4 +189,4 @@ def entropy_complexity_from_distribution(
         raise ValueError(f"p must have at least 2 outcomes on its last axis, got {arr.shape}")
     if not isinstance(arr, jax.core.Tracer) and bool(np.any(np.asarray(arr) < 0)):
         raise ValueError("p must be non-negative")
-    return hc_from_probs(arr)
+    return _hc_from_probs_jit(arr)

@@ -22,6 +22,7 @@ complexity, stochasticity, and regularity", ApJ 987:195 (2025), arXiv:2407.11970
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -149,13 +150,17 @@ def colored_noise(
         if exponent not in NOISE_EXPONENTS:
             raise ValueError(f"exponent must be a number or one of {sorted(NOISE_EXPONENTS)}")
         exponent = NOISE_EXPONENTS[exponent]
-    dtype = _dtype(dtype)
+    if white not in ("uniform", "normal"):
+        raise ValueError(f"white must be 'uniform' or 'normal', got {white!r}")
+    return _colored_noise(key, num, float(exponent), tuple(shape), white, _dtype(dtype))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
+def _colored_noise(key, num, exponent, shape, white, dtype):
     if white == "uniform":
         x = jax.random.uniform(key, (*shape, num), dtype)
-    elif white == "normal":
-        x = jax.random.normal(key, (*shape, num), dtype)
     else:
-        raise ValueError(f"white must be 'uniform' or 'normal', got {white!r}")
+        x = jax.random.normal(key, (*shape, num), dtype)
     if exponent != 0:
         freqs = jnp.fft.rfftfreq(num).astype(dtype)
         positive = jnp.where(freqs > 0, freqs, 1)

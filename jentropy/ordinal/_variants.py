@@ -150,14 +150,11 @@ def _generalized_jit(x, delays, order, n, delay, kind):
         return jnp.sum(c == 0, axis=-1, dtype=jnp.int32)
     num = p.shape[-1]
     po = _with_order_axis(p, order)
-    if kind.startswith("renyi"):
+    # the entropy-only functions reuse these programs (one compilation; C costs little more)
+    if kind == "renyi_plane":
         h = info.renyi_entropy(po, order) / jnp.log(jnp.asarray(num, p.dtype))
-        if kind == "renyi":
-            return h
         return h, h * _jensen_renyi(po, order) / _jensen_renyi(_delta(num, p.dtype), order)
     h = info.tsallis_entropy(po, order) / _log_q(float(num), order)
-    if kind == "tsallis":
-        return h
     return h, h * _jensen_tsallis(po, order) / _jensen_tsallis(_delta(num, p.dtype), order)
 
 
@@ -212,7 +209,7 @@ def renyi_permutation_entropy(
 
         renyi_permutation_entropy(x, alpha=jnp.array([0.5, 1.0, 2.0]), n=5)   # (3,)
     """
-    return _generalized(x, alpha, "alpha", n, delay, allow_large, "renyi")
+    return _generalized(x, alpha, "alpha", n, delay, allow_large, "renyi_plane")[0]
 
 
 def renyi_entropy_complexity(
@@ -252,7 +249,7 @@ def tsallis_permutation_entropy(
 
         tsallis_permutation_entropy(x, q=2.0, n=5)
     """
-    return _generalized(x, q, "q", n, delay, allow_large, "tsallis")
+    return _generalized(x, q, "q", n, delay, allow_large, "tsallis_plane")[0]
 
 
 def tsallis_entropy_complexity(
