@@ -12,7 +12,7 @@ and returns dx/dt of shape (dim,).
 import jax
 import jax.numpy as jnp
 
-from ._system import flow
+from ._system import flow, trig_coordinates
 
 
 def _unit_saturation(u):
@@ -133,7 +133,7 @@ def anishchenko_astakhov(x, t, p):
     return jnp.stack([p["mu"] * x1 + y - x1 * z, -x1, eta * (heat - z)])
 
 
-@flow("Duffing")
+@flow("Duffing", postprocess=trig_coordinates(cos=(2,)))
 def duffing(x, t, p):
     """Duffing (1918), Erzwungene Schwingungen bei veränderlicher Eigenfrequenz (Vieweg):
     x'' + δ x' + β x + α x³ = γ cos z, with forcing phase z' = ω."""
@@ -147,7 +147,7 @@ def duffing(x, t, p):
     )
 
 
-@flow("ForcedVanDerPol")
+@flow("ForcedVanDerPol", postprocess=trig_coordinates(sin=(2,)))
 def forced_van_der_pol(x, t, p):
     """van der Pol (1920), Radio Rev. 1:701: x'' − μ (1 − x²) x' + x = a sin z, z' = w."""
     x1, y, z = x
@@ -160,7 +160,7 @@ def forced_van_der_pol(x, t, p):
     )
 
 
-@flow("ForcedFitzHughNagumo")
+@flow("ForcedFitzHughNagumo", postprocess=trig_coordinates(sin=(2,)))
 def forced_fitzhugh_nagumo(x, t, p):
     """FitzHugh (1961), Biophys. J. 1:445: the FitzHugh–Nagumo neuron driven by f sin z, z' = ω."""
     v, w, z = x
@@ -173,7 +173,7 @@ def forced_fitzhugh_nagumo(x, t, p):
     )
 
 
-@flow("StickSlipOscillator")
+@flow("StickSlipOscillator", postprocess=trig_coordinates(cos=(2,)))
 def stick_slip_oscillator(x, t, p):
     """Awrejcewicz & Holicke (1999), Int. J. Bifurc. Chaos 9:505: a weakly forced Duffing-type
     oscillator on a moving belt with stick-slip friction T(v) = t0 sgn(v − vs) − α v

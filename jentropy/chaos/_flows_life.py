@@ -9,7 +9,7 @@ import math
 
 import jax.numpy as jnp
 
-from ._system import flow
+from ._system import flow, trig_coordinates
 
 
 def _hill(u, k, n):
@@ -98,7 +98,7 @@ def isothermal_chemical(x, t, p):
     )
 
 
-@flow("ForcedBrusselator")
+@flow("ForcedBrusselator", postprocess=trig_coordinates(sin=(2,)))
 def forced_brusselator(x, t, p):
     """Prigogine (1980), From Being to Becoming (Freeman): the Brusselator forced by f cos z,
     z' = w."""
@@ -168,7 +168,7 @@ def cell_cycle(x, t, p):
     return jnp.stack([dc, dm, dx], axis=-1).reshape(-1)
 
 
-@flow("CircadianRhythm")
+@flow("CircadianRhythm", postprocess=trig_coordinates(cos=(4,)))
 def circadian_rhythm(x, t, p):
     """Leloup, Gonze & Goldbeter (1999), J. Biol. Rhythms 14:433; Gonze, Leloup & Goldbeter
     (2000): the Drosophila PER clock (mRNA m, cytosolic/stored/nuclear protein fc, fs, fn) under
@@ -200,7 +200,7 @@ def blasius(x, t, p):
     )
 
 
-@flow("TurchinHanski")
+@flow("TurchinHanski", postprocess=trig_coordinates(sin=(2,)))
 def turchin_hanski(x, t, p):
     """Turchin & Hanski (1997), Am. Nat. 149:842: seasonally forced vole n – weasel p dynamics,
     season phase z' = 2π λ."""

@@ -13,7 +13,7 @@ import math
 
 import jax.numpy as jnp
 
-from ._system import flow
+from ._system import flow, trig_coordinates
 
 _SQRT2 = math.sqrt(2.0)
 _SWAP_STIFFNESS = 20.0  # steepness of the smooth switching protocol, as in dysts
@@ -24,7 +24,7 @@ def _blink(phase, period):
     return 0.5 + 0.5 * jnp.tanh(period * _SWAP_STIFFNESS * jnp.sin(2 * math.pi * phase / period))
 
 
-@flow("DoublePendulum")
+@flow("DoublePendulum", postprocess=trig_coordinates(sin=(0, 1)))
 def double_pendulum(x, t, p):
     """Two rigid pendula in Hamiltonian form (angles θ₁, θ₂ and their conjugate momenta), see
     e.g. Marion & Thornton, Classical Dynamics of Particles and Systems. The momentum equations
@@ -51,7 +51,7 @@ def double_pendulum(x, t, p):
     )
 
 
-@flow("SwingingAtwood")
+@flow("SwingingAtwood", postprocess=trig_coordinates(sin=(1,)))
 def swinging_atwood(x, t, p):
     """Tufillaro, Abbott & Griffiths (1984), Am. J. Phys. 52:895: the swinging Atwood machine in
     Hamiltonian form (r, θ, p_r, p_θ) with g = 9.82 fixed (as in dysts)."""
@@ -94,7 +94,7 @@ def nuclear_quadrupole(x, t, p):
     )
 
 
-@flow("ArnoldWeb")
+@flow("ArnoldWeb", postprocess=trig_coordinates(sin=(2, 3), cos=(4,)))
 def arnold_web(x, t, p):
     """Froeschlé, Guzzo & Lega (2000), Science 289:2108: a quasi-integrable Hamiltonian,
     H = ½ (p₁² + p₂²) + w z' + μ / (4 + cos x₁ + cos x₂ + cos z); state (p₁, p₂, x₁, x₂, z)."""
@@ -112,7 +112,7 @@ def arnold_web(x, t, p):
     )
 
 
-@flow("ArnoldBeltramiChildress")
+@flow("ArnoldBeltramiChildress", postprocess=trig_coordinates(sin=(0, 2), cos=(1,)))
 def arnold_beltrami_childress(x, t, p):
     """Arnold (1966), J. Appl. Math. Mech. 30:223: the ABC flow, a steady Beltrami solution of
     Euler's equations on the 3-torus."""
@@ -127,7 +127,7 @@ def arnold_beltrami_childress(x, t, p):
     )
 
 
-@flow("DoubleGyre")
+@flow("DoubleGyre", postprocess=trig_coordinates(sin=(2,)))
 def double_gyre(x, t, p):
     """Shadden, Lekien & Marsden (2005), Physica D 212:271: the periodically oscillating double
     gyre, ψ = α sin(π f(x, z)) sin(π y), f = ε sin z x² + (1 − 2 ε sin z) x, z' = ω."""
@@ -166,8 +166,14 @@ def _rotlet(r, th, a, b, bc):
     return vr, vth
 
 
-@flow("BlinkingRotlet")
-@flow("BlinkingVortex")
+def _polar_blinking_post(x, p):
+    """(r, θ, s) ↦ (r cos θ, r sin θ, sin 2πs/τ): Cartesian position and protocol phase."""
+    r, th, s = x
+    return jnp.stack([r * jnp.cos(th), r * jnp.sin(th), jnp.sin(2 * math.pi * s / p["tau"])])
+
+
+@flow("BlinkingRotlet", postprocess=_polar_blinking_post)
+@flow("BlinkingVortex", postprocess=_polar_blinking_post)
 def blinking_rotlet(x, t, p):
     """Meleshko & Aref (1996), Phys. Fluids 8:3215: Stokes flow in a disc stirred by a rotlet
     that blinks between ±b (BlinkingVortex, bc = 0: Aref (1984), J. Fluid Mech. 143:1, the
@@ -203,7 +209,12 @@ def _cavity_mode(x, y, a, b, n, u):
     return vx, vy
 
 
-@flow("LidDrivenCavityFlow")
+def _cavity_post(x, p):
+    """(x, y, s) ↦ (x, y, sin 2πs/τ)."""
+    return jnp.stack([x[0], x[1], jnp.sin(2 * math.pi * x[2] / p["tau"])])
+
+
+@flow("LidDrivenCavityFlow", postprocess=_cavity_post)
 def lid_driven_cavity_flow(x, t, p):
     """Grover, Ross, Stremler & Kumar (2012), Chaos 22:043135: a two-lid driven cavity whose
     first-mode lid speed u1 alternates sign with the blinking protocol (second mode u2 steady).
@@ -217,7 +228,7 @@ def lid_driven_cavity_flow(x, t, p):
     return jnp.stack([sign * vx1 + vx2, sign * vy1 + vy2, jnp.ones_like(y)])
 
 
-@flow("InteriorSquirmer")
+@flow("InteriorSquirmer", postprocess=_polar_blinking_post)
 def interior_squirmer(x, t, p):
     """Blake (1971), Bull. Aust. Math. Soc. 5:255: Stokes flow inside a cylinder driven by
     tangential/normal surface modes with Fourier coefficients a (sine) and g (cosine), the two
@@ -234,7 +245,12 @@ def interior_squirmer(x, t, p):
     return jnp.stack([vr, vth / r, jnp.ones_like(r)])
 
 
-@flow("OscillatingFlow")
+def _oscillating_post(x, p):
+    """(x, y, z) ↦ (cos kx, y, sin z): position within a roll and forcing phase."""
+    return jnp.stack([jnp.cos(p["k"] * x[0]), x[1], jnp.sin(x[2])])
+
+
+@flow("OscillatingFlow", postprocess=_oscillating_post)
 def oscillating_flow(x, t, p):
     """Solomon & Gollub (1988), Phys. Rev. A 38:6280: a chain of convection rolls whose lateral
     position oscillates, f = x + b sin z, z' = ω."""
@@ -250,7 +266,13 @@ def oscillating_flow(x, t, p):
     )
 
 
-@flow("BickleyJet")
+def _bickley_post(x, p):
+    """(y, x, z) ↦ (y, sin(k_min x), sin(ω z k_min σ_min)), as dysts: the slowest wave's phase."""
+    k_min, s_min = jnp.min(p["k"]), jnp.min(p["sigma"])
+    return jnp.stack([x[0], jnp.sin(k_min * x[1]), jnp.sin(p["omega"] * x[2] * k_min * s_min)])
+
+
+@flow("BickleyJet", postprocess=_bickley_post)
 def bickley_jet(x, t, p):
     """Hadjighasem, Karrasch, Teramoto & Haller (2016), Phys. Rev. E 93:063107: the Bickley jet
     with three travelling waves (wavenumbers k, speeds σ, amplitudes ε), a steady Hamiltonian
@@ -290,7 +312,7 @@ def vallis_el_nino(x, t, p):
     return jnp.stack([p["b"] * y - p["c"] * (x1 + p["p"]), -y + x1 * z, -z - x1 * y + 1])
 
 
-@flow("FluidTrampoline")
+@flow("FluidTrampoline", postprocess=trig_coordinates(cos=(2,)))
 def fluid_trampoline(x, t, p):
     """Gilet & Bush (2009), J. Fluid Mech. 625:167: a droplet (height x, velocity y) bouncing on
     a vibrated soap film, which acts only while x < 0; forcing phase θ' = w."""

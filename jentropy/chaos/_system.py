@@ -131,6 +131,9 @@ class System:
         fn: the right-hand side, see ``kind``; ``p`` is a dict of parameter arrays. Time and
             parameters are cast to the state's dtype before the equations run.
         inverse: for invertible maps, the inverse ``x_k = inverse(x_{k+1}, p)``; else ``None``.
+        postprocess: for systems with unbounded coordinates (angles, phases, polar radii), the
+            map ``postprocess(x, p)`` of one state (dim,) to bounded observables, as dysts's
+            ``_postprocessing`` (e.g. a forcing phase z ↦ sin z); else ``None``.
     """
 
     name: str
@@ -141,6 +144,7 @@ class System:
     metadata: Mapping[str, Any]
     fn: Callable[..., Array]
     inverse: Callable[..., Array] | None = None
+    postprocess: Callable[..., Array] | None = None
 
     # --- metadata shortcuts -------------------------------------------------------------
     @property
@@ -285,6 +289,7 @@ def _register(
     dim: int | None,
     fn: Callable[..., Array],
     inverse: Callable[..., Array] | None = None,
+    postprocess: Callable[..., Array] | None = None,
 ) -> System:
     meta = dict(_metadata(kind).get(name, {}))
     if not meta:
@@ -297,6 +302,7 @@ def _register(
         dim = int(ic.shape[-1])
     ic.setflags(write=False)
     wrapped_inverse = None if inverse is None else _follow_state_dtype("map", inverse)
+    wrapped_post = None if postprocess is None else _follow_state_dtype("map", postprocess)
     system = System(
         name,
         kind,
@@ -306,24 +312,44 @@ def _register(
         _frozen(meta),
         _follow_state_dtype(kind, fn),
         wrapped_inverse,
+        wrapped_post,
     )
     _REGISTRY[(kind, name)] = system
     return system
 
 
 def flow(
-    name: str, dim: int | None = None
+    name: str,
+    dim: int | None = None,
+    *,
+    postprocess: Callable[..., Array] | None = None,
 ) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
-    """Register ``fn(x, t, p) -> dx/dt`` as the continuous system ``name`` (metadata from JSON).
+    """Register ``fn(x, t, p) -> dx/dt`` as the continuous system ``name`` (metadata from JSON),
+    with an optional ``postprocess(x, p)`` to bounded coordinates.
 
     Decorators stack: one function may serve several names (e.g. Thomas and ThomasLabyrinth).
     """
 
     def deco(fn: Callable[..., Array]) -> Callable[..., Array]:
-        _register("flow", name, dim, fn)
+        _register("flow", name, dim, fn, postprocess=postprocess)
         return fn
 
     return deco
+
+
+def trig_coordinates(sin: Sequence[int] = (), cos: Sequence[int] = ()) -> Callable[..., Array]:
+    """A ``postprocess(x, p)`` replacing the coordinates ``sin`` by their sines and ``cos`` by
+    their cosines (angles and forcing phases to bounded observables); others pass through."""
+
+    def post(x: Array, p: Mapping[str, Any]) -> Array:
+        return jnp.stack(
+            [
+                jnp.sin(x[i]) if i in sin else jnp.cos(x[i]) if i in cos else x[i]
+                for i in range(x.shape[-1])
+            ]
+        )
+
+    return post
 
 
 def delay(name: str) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
