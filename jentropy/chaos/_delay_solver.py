@@ -16,6 +16,7 @@ Methods for Delay Differential Equations*, Oxford (2003), ch. 3–4.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -109,6 +110,18 @@ def hermite(xs: Array, fs: Array, h: Array, history: Array, s: Array) -> Array:
     return jnp.where(s < 0, history, val)
 
 
+@functools.partial(jax.jit, static_argnums=(6, 7))
+def _embed(xs, fs, h, history, tau, span, n, emb):
+    """Columns ``x(s − ℓ)``, lags ``ℓ`` in ``linspace(0, τ, emb)``, ``s`` in
+    ``linspace(τ, span + τ, n)``; and per-member success."""
+    s = jnp.linspace(tau, span + tau, n, dtype=xs.dtype)
+    lags = jnp.linspace(0.0, tau, emb, dtype=xs.dtype)
+    times = s[:, None] - lags[None, :]  # (n, emb)
+    ys = jax.vmap(lambda x, f, hist: hermite(x, f, h, hist, times))(xs, fs, history)
+    success = jnp.all(jnp.isfinite(xs), axis=-1) & jnp.all(jnp.isfinite(ys), axis=(-2, -1))
+    return s, ys, success
+
+
 def delay_of(system: System, p: dict) -> float:
     """The delay ``τ`` (parameter ``tau``) as a Python float (it sets array sizes)."""
     if "tau" not in p:
@@ -170,12 +183,9 @@ def delay_trajectory(
     history = x0[..., 0] if batched else x0[:1]
     tau = delay_of(system, p)
     h, xs, fs = solve_delay(system, history, span + tau, p, steps_per_delay=steps_per_delay)
-    dtype = x0.dtype
-    s = jnp.linspace(tau, span + tau, n, dtype=dtype)
-    lags = jnp.linspace(0.0, tau, emb, dtype=dtype)
-    times = s[:, None] - lags[None, :]  # (n, emb)
-    ys = jax.vmap(lambda x, f, hist: hermite(x, f, h, hist, times))(xs, fs, history)
-    success = jnp.all(jnp.isfinite(xs), axis=-1) & jnp.all(jnp.isfinite(ys), axis=(-2, -1))
+    s, ys, success = _embed(
+        xs, fs, h, history, jnp.asarray(tau, x0.dtype), jnp.asarray(span, x0.dtype), n, emb
+    )
     if not batched:
         ys, success = ys[0], success[0]
     return Trajectory(s, ys, success)

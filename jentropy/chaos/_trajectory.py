@@ -344,7 +344,8 @@ def make_trajectory(
     if noise > 0:
         ys, success = _solve_noisy(system, z0, ts, args, noise, noise_key, batched, dt)
     elif solver == "rk4":
-        ys, success = _solve_rk4(system, z0, ts, args, system.dt if dt is None else dt, batched)
+        step = system.dt if dt is None else dt
+        ys, success = _solve_rk4(system, z0, ts, args, step, batched, shard)
     else:
         ys, success = _solve_flow(
             system, z0, ts, args, rtol, atol, solver, max_steps, batched, shard
@@ -355,18 +356,30 @@ def make_trajectory(
     return Trajectory(ts, ys, success)
 
 
-def _solve_flow(system, z0, ts, args, rtol, atol, solver, max_steps, batched, shard):
-    from jentropy import integrate
+class _JointSolve(eqx.Module):
+    """``y0 (B, d) -> (ys (B, n, d), success (B,))``: one joint solve (a module, so that the
+    sharded path's compiled program is reused across calls)."""
 
-    field = _FlowField(system.fn)
+    field: _FlowField
+    ts: Array
+    args: tuple
+    solver: str = eqx.field(static=True)
+    rtol: float = eqx.field(static=True)
+    atol: float = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
 
-    def solve(y0):
+    def __call__(self, y0):
+        from jentropy import integrate
+
         sol = integrate.solve_ode(
-            field, y0, ts, args=args, solver=solver, rtol=rtol, atol=atol,
-            max_steps=max_steps, batched=True,
+            self.field, y0, self.ts, args=self.args, solver=self.solver, rtol=self.rtol,
+            atol=self.atol, max_steps=self.max_steps, batched=True,
         )  # fmt: skip
         return sol.ys, sol.success
 
+
+def _solve_flow(system, z0, ts, args, rtol, atol, solver, max_steps, batched, shard):
+    solve = _JointSolve(_FlowField(system.fn), ts, args, solver, rtol, atol, max_steps)
     if not batched:
         ys, ok = solve(z0[None])
         return ys[0], ok[0]
@@ -384,21 +397,39 @@ class _Batched(eqx.Module):
         return jax.vmap(self.field, in_axes=(None, 0, None))(t, y, args)
 
 
-def _solve_rk4(system, z0, ts, args, dt, batched):
-    from jentropy import integrate
+class _RK4Solve(eqx.Module):
+    """``y0 (B, d) -> (ys (B, n, d), success (B,))`` by fixed-step RK4 (``n_sub`` steps per
+    output interval)."""
 
+    field: _Batched
+    step: Array
+    args: tuple
+    n_steps: int = eqx.field(static=True)
+    n_sub: int = eqx.field(static=True)
+
+    def __call__(self, y0):
+        from jentropy import integrate
+
+        _, ys = integrate.rk4(
+            self.field, y0, self.step, self.n_steps, save_every=self.n_sub, args=self.args
+        )
+        ys = jnp.moveaxis(ys, 0, 1)
+        return ys, jnp.all(jnp.isfinite(ys), axis=(-2, -1))
+
+
+def _solve_rk4(system, z0, ts, args, dt, batched, shard):
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt!r}")
     spacing = float(ts[1] - ts[0])
     sub = max(1, math.ceil(spacing / dt - 1e-9))
-    y0 = z0 if batched else z0[None]
-    _, ys = integrate.rk4(
-        _Batched(_FlowField(system.fn)), y0, jnp.asarray(spacing / sub, z0.dtype),
-        (ts.shape[0] - 1) * sub, save_every=sub, args=args,
-    )  # fmt: skip
-    ys = jnp.moveaxis(ys, 0, 1)
-    ok = jnp.all(jnp.isfinite(ys), axis=(-2, -1))
-    return (ys, ok) if batched else (ys[0], ok[0])
+    step = jnp.asarray(spacing / sub, z0.dtype)
+    solve = _RK4Solve(_Batched(_FlowField(system.fn)), step, args, (ts.shape[0] - 1) * sub, sub)
+    if not batched:
+        ys, ok = solve(z0[None])
+        return ys[0], ok[0]
+    from ._ensemble import maybe_sharded
+
+    return maybe_sharded(solve, z0, shard)
 
 
 def _solve_noisy(system, z0, ts, args, noise, key, batched, dt=None):
