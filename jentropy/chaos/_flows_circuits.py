@@ -12,7 +12,8 @@ and returns dx/dt of shape (dim,).
 import jax
 import jax.numpy as jnp
 
-from ._system import flow, trig_coordinates
+from ._rhs_utils import trig_coordinates
+from ._system import flow
 
 
 def _unit_saturation(u):

@@ -9,7 +9,8 @@ import math
 
 import jax.numpy as jnp
 
-from ._system import flow, trig_coordinates
+from ._rhs_utils import trig_coordinates
+from ._system import flow
 
 
 def _hill(u, k, n):

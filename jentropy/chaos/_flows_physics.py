@@ -13,7 +13,8 @@ import math
 
 import jax.numpy as jnp
 
-from ._system import flow, trig_coordinates
+from ._rhs_utils import trig_coordinates
+from ._system import flow
 
 _SQRT2 = math.sqrt(2.0)
 _SWAP_STIFFNESS = 20.0  # steepness of the smooth switching protocol, as in dysts

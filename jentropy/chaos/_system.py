@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
+from ._rhs_utils import floating, follow_state_dtype
+
 Kind = Literal["flow", "delay", "map"]
 KINDS: tuple[str, ...] = ("flow", "delay", "map")
 
@@ -66,50 +68,6 @@ def _param_value(name: str, value: Any, like: Any = None) -> float | np.ndarray:
         return float(arr)
     arr.setflags(write=False)
     return arr
-
-
-def _floating(x: ArrayLike) -> Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
-def _cast_params(p: Mapping[str, Any], dtype: Any) -> dict[str, Array]:
-    return {k: jnp.asarray(v, dtype=dtype) for k, v in p.items()}
-
-
-def _follow_state_dtype(kind: str, fn: Callable[..., Array]) -> Callable[..., Array]:
-    """Wrap a raw right-hand side so that time and parameters follow the state's dtype.
-
-    Parameters stored as float64 would otherwise clash with a float32 state under strict dtype
-    promotion; casting them (and ``t``) to the state's dtype is what "follow the input dtype"
-    means here. Under jit the casts are free when the dtypes already agree.
-    """
-    if kind == "map":
-
-        @functools.wraps(fn)
-        def map_fn(x, p):
-            x = _floating(x)
-            return fn(x, _cast_params(p, x.dtype))
-
-        return map_fn
-    if kind == "delay":
-
-        @functools.wraps(fn)
-        def delay_fn(x, xd, t, p):
-            x = _floating(x)
-            xd = jnp.asarray(xd, dtype=x.dtype)
-            return fn(x, xd, jnp.asarray(t, dtype=x.dtype), _cast_params(p, x.dtype))
-
-        return delay_fn
-
-    @functools.wraps(fn)
-    def flow_fn(x, t, p):
-        x = _floating(x)
-        return fn(x, jnp.asarray(t, dtype=x.dtype), _cast_params(p, x.dtype))
-
-    return flow_fn
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -184,7 +142,7 @@ class System:
 
     # --- evaluation -------------------------------------------------------------------------
     def _check_state(self, x: ArrayLike, name: str = "x") -> Array:
-        x = _floating(x)
+        x = floating(x)
         if x.shape[-1:] != (self.dim,):
             raise ValueError(
                 f"{name} must have trailing dimension {self.dim} for {self.name}, "
@@ -301,8 +259,8 @@ def _register(
     if dim is None:
         dim = int(ic.shape[-1])
     ic.setflags(write=False)
-    wrapped_inverse = None if inverse is None else _follow_state_dtype("map", inverse)
-    wrapped_post = None if postprocess is None else _follow_state_dtype("map", postprocess)
+    wrapped_inverse = None if inverse is None else follow_state_dtype("map", inverse)
+    wrapped_post = None if postprocess is None else follow_state_dtype("map", postprocess)
     system = System(
         name,
         kind,
@@ -310,7 +268,7 @@ def _register(
         MappingProxyType(params),
         ic,
         _frozen(meta),
-        _follow_state_dtype(kind, fn),
+        follow_state_dtype(kind, fn),
         wrapped_inverse,
         wrapped_post,
     )
@@ -335,21 +293,6 @@ def flow(
         return fn
 
     return deco
-
-
-def trig_coordinates(sin: Sequence[int] = (), cos: Sequence[int] = ()) -> Callable[..., Array]:
-    """A ``postprocess(x, p)`` replacing the coordinates ``sin`` by their sines and ``cos`` by
-    their cosines (angles and forcing phases to bounded observables); others pass through."""
-
-    def post(x: Array, p: Mapping[str, Any]) -> Array:
-        return jnp.stack(
-            [
-                jnp.sin(x[i]) if i in sin else jnp.cos(x[i]) if i in cos else x[i]
-                for i in range(x.shape[-1])
-            ]
-        )
-
-    return post
 
 
 def delay(name: str) -> Callable[[Callable[..., Array]], Callable[..., Array]]:
