@@ -499,3 +499,23 @@ def test_comparison_detects_a_wrong_coefficient(x64):
     wrong = system.with_params(rho=28.0 * (1 + 1e-8))
     with pytest.raises(AssertionError, match="Lorenz"):
         _assert_close(_ours(wrong, states, jit=False), ref, RTOL, "Lorenz")
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [("Lorenz", {"rho": 35.0, "beta": 8.0 / 3.0}), ("BeerRNN", {"tau": [2.0, 1.0, 0.5]})],
+)
+def test_with_params_matches_dysts_with_the_same_parameters(name, overrides, x64):
+    """Overridden parameters reach the equations exactly as dysts's ``parameters=`` does."""
+    system = chaos.get(name).with_params(**overrides)
+    pytest.importorskip("dysts")
+    import dysts.flows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = {k: np.asarray(v).tolist() for k, v in system.params.items()}
+        model = getattr(dysts.flows, name)(parameters=full)
+        states = _continuous_states(system)
+        ref = _dysts_rhs(system, model, states)
+    _assert_close(_ours(system, states, jit=False), ref, RTOL, name)
+    assert not np.allclose(ref, _dysts_rhs(system, _dysts_model(system), states))
