@@ -52,7 +52,7 @@ def js_complexity_normalization(num_patterns: int) -> float:
 
     Example::
 
-        js_complexity_normalization(120)  # n = 5: 1 / JS(δ, U) ≈ 1.6595
+        js_complexity_normalization(120)  # n = 5: 1 / JS(δ, U) ≈ 1.4947
     """
     if isinstance(num_patterns, bool) or not isinstance(num_patterns, int) or num_patterns < 2:
         raise ValueError(f"num_patterns must be an int >= 2, got {num_patterns!r}")
@@ -126,7 +126,7 @@ def entropy_complexity(
     Example::
 
         t = jnp.arange(100_000)
-        H, C = entropy_complexity(jnp.sin(2 * jnp.pi * t / 100), n=5)   # (0.2141, 0.1914)
+        H, C = entropy_complexity(jnp.sin(2 * jnp.pi * t / 100), n=5)   # ≈ (0.217, 0.193)
         H, C = entropy_complexity(batch, n=5, delay=jnp.arange(1, 100))  # (B, 99) each
     """
     return _entropy_complexity(x, n, delay, allow_large)
@@ -146,7 +146,7 @@ def permutation_entropy(
 
     Example::
 
-        permutation_entropy(jax.random.normal(key, (1000, 10_000)), n=5)  # (1000,), ≈ 0.9986
+        permutation_entropy(jax.random.normal(key, (1000, 10_000)), n=5)  # (1000,), ≈ 0.9988
     """
     return _entropy_complexity(x, n, delay, allow_large)[0]
 
