@@ -53,7 +53,17 @@ def _validated(image, dx, dy, delay_x, delay_y, allow_large):
     return finite_guard(img, "image"), n, delay_x, delay_y
 
 
-@functools.partial(jax.jit, static_argnames=("dx", "dy", "delay_x", "delay_y"))
+@functools.partial(jax.jit, static_argnames=("dx", "dy", "delay_x", "delay_y", "what"))
+def _image_kernel(img: Array, dx: int, dy: int, delay_x: int, delay_y: int, what: str):
+    counts = _image_counts(img, dx, dy, delay_x, delay_y)
+    if what == "counts":
+        return counts
+    if what == "hc":
+        return hc_from_counts(counts, float_dtype(img))
+    c = counts.astype(float_dtype(img))
+    return c / jnp.sum(c, axis=-1, keepdims=True)
+
+
 def _image_counts(img: Array, dx: int, dy: int, delay_x: int, delay_y: int) -> Array:
     rows = img.shape[-2] - (dy - 1) * delay_y
     cols = img.shape[-1] - (dx - 1) * delay_x
@@ -89,8 +99,12 @@ def image_pattern_counts(
 
         image_pattern_counts(jax.random.normal(key, (64, 64)))   # (24,) counts, 2x2 windows
     """
+    return _image(image, dx, dy, delay_x, delay_y, allow_large, "counts")
+
+
+def _image(image, dx, dy, delay_x, delay_y, allow_large, what):
     img, _, delay_x, delay_y = _validated(image, dx, dy, delay_x, delay_y, allow_large)
-    return _image_counts(img, dx=dx, dy=dy, delay_x=delay_x, delay_y=delay_y)
+    return _image_kernel(img, dx=dx, dy=dy, delay_x=delay_x, delay_y=delay_y, what=what)
 
 
 def image_ordinal_distribution(
@@ -111,9 +125,7 @@ def image_ordinal_distribution(
 
         image_ordinal_distribution(image, dx=3, dy=2)   # (720,)
     """
-    counts = image_pattern_counts(image, dx, dy, delay_x, delay_y, allow_large=allow_large)
-    c = counts.astype(float_dtype(jnp.asarray(image)))
-    return c / jnp.sum(c, axis=-1, keepdims=True)
+    return _image(image, dx, dy, delay_x, delay_y, allow_large, "probs")
 
 
 def image_entropy_complexity(
@@ -133,5 +145,4 @@ def image_entropy_complexity(
 
         H, C = image_entropy_complexity(image, dx=2, dy=2)
     """
-    counts = image_pattern_counts(image, dx, dy, delay_x, delay_y, allow_large=allow_large)
-    return hc_from_counts(counts, float_dtype(jnp.asarray(image)))
+    return _image(image, dx, dy, delay_x, delay_y, allow_large, "hc")

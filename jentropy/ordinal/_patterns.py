@@ -292,4 +292,10 @@ def ordinal_distribution(
         ordinal_distribution(jnp.array([1.0, 3.0, 2.0, 4.0]), n=2)  # [2/3, 1/3]
     """
     x, n, delay = validated(x, n, delay, allow_large)
-    return counts_to_probs(counts(x, n, delay), x)
+    static, traced = split_delay(delay)
+    return _probs_jit(x, traced, n=n, delay=static)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "delay"))
+def _probs_jit(x: Array, delays: Array | None, n: int, delay: int | None) -> Array:
+    return counts_to_probs(counts_impl(x, n, delay, delays, "argsort"), x)
