@@ -11,6 +11,9 @@ Example::
     chaos.list_systems("flow", dim=3)
 """
 
+from ._dimension import CorrelationDimension as CorrelationDimension
+from ._dimension import correlation_dimension as correlation_dimension
+from ._dimension import correlation_integral as correlation_integral
 from ._ensemble import make_ensemble as make_ensemble
 from ._ensemble import random_initial_conditions as random_initial_conditions
 from ._forecast_data import GRANULARITIES as GRANULARITIES
@@ -55,23 +58,33 @@ from ._metrics import rmse as rmse
 from ._metrics import smape as smape
 from ._metrics import spearman as spearman
 from ._metrics import wape as wape
+from ._multiscale import MultiscaleEntropy as MultiscaleEntropy
+from ._multiscale import coarse_grain as coarse_grain
+from ._multiscale import multiscale_entropy as multiscale_entropy
+from ._multiscale import sample_entropy as sample_entropy
+from ._spectral import dominant_frequency as dominant_frequency
+from ._spectral import dominant_period as dominant_period
+from ._spectral import power_spectrum as power_spectrum
 from ._system import KINDS as KINDS
 from ._system import System as System
 from ._system import get as get
 from ._system import list_systems as list_systems
 from ._trajectory import Trajectory as Trajectory
 from ._trajectory import make_trajectory as make_trajectory
+from ._zero_one import zero_one_test as zero_one_test
 
 __all__ = [
     "GRANULARITIES",
     "KINDS",
     "METRICS",
     "NVAR",
+    "CorrelationDimension",
     "EchoStateNetwork",
     "ForecastResults",
     "ForecastTask",
     "LinearAR",
     "LyapunovResult",
+    "MultiscaleEntropy",
     "NBeats",
     "NBeatsNetwork",
     "NaiveDrift",
@@ -80,8 +93,13 @@ __all__ = [
     "SeasonalNaive",
     "System",
     "Trajectory",
+    "coarse_grain",
     "coefficient_of_variation",
+    "correlation_dimension",
+    "correlation_integral",
     "default_forecasters",
+    "dominant_frequency",
+    "dominant_period",
     "fit_forecaster",
     "fit_forecasters",
     "forecast",
@@ -102,15 +120,19 @@ __all__ = [
     "mase",
     "max_lyapunov_exponent",
     "mse",
+    "multiscale_entropy",
     "nrmse",
     "pearson",
     "pesin_entropy",
+    "power_spectrum",
     "r2_score",
     "random_initial_conditions",
     "ridge_regression",
     "rmse",
     "run_forecast_benchmark",
+    "sample_entropy",
     "smape",
     "spearman",
     "wape",
+    "zero_one_test",
 ]

@@ -250,9 +250,9 @@ def summarize(blocks: Array, time: float) -> LyapunovResult:
     n_ok = jnp.maximum(jnp.sum(ok), 1)
     w = ok[:, None, None].astype(blocks.dtype)
     safe = jnp.where(w > 0, blocks, jnp.zeros_like(blocks))
-    n = n_ok * blocks.shape[1]
+    n = (n_ok * blocks.shape[1]).astype(blocks.dtype)
     mean = jnp.sum(safe, axis=(0, 1)) / n
-    var = jnp.sum(w * (safe - mean) ** 2, axis=(0, 1)) / jnp.maximum(n - 1, 1)
+    var = jnp.sum(w * (safe - mean) ** 2, axis=(0, 1)) / jnp.maximum(n - 1, 1.0)
     stderr = jnp.sqrt(var / n)
     nan = jnp.full_like(mean, jnp.nan)
     mean = jnp.where(jnp.any(ok), mean, nan)
@@ -281,9 +281,10 @@ def kaplan_yorke_dimension(spectrum: Float[ArrayLike, " k"]) -> Array:
 
         kaplan_yorke_dimension(jnp.array([0.906, 0.0, -14.572]))     # 2.0622
     """
-    lam = jnp.sort(jnp.asarray(spectrum))[::-1]
+    lam = jnp.asarray(spectrum)
     if lam.ndim != 1:
         raise ValueError(f"spectrum must be 1-D, got shape {lam.shape}")
+    lam = jnp.sort(lam)[::-1]
     csum = jnp.cumsum(lam)
     j = jnp.sum(csum >= 0)  # partial sums decrease once negative exponents start
     k = lam.shape[0]

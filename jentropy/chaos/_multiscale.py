@@ -173,5 +173,6 @@ def multiscale_entropy(
         raise ValueError(f"method must be 'sample' or 'permutation', got {method!r}")
     entropy = jnp.stack(values)
     finite = jnp.isfinite(entropy)
-    index = jnp.sum(jnp.where(finite, entropy, 0.0)) / jnp.maximum(jnp.sum(finite), 1)
+    count = jnp.maximum(jnp.sum(finite), 1).astype(entropy.dtype)
+    index = jnp.sum(jnp.where(finite, entropy, 0.0)) / count
     return MultiscaleEntropy(jnp.arange(1, max_scale + 1), entropy, index)

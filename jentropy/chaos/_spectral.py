@@ -104,7 +104,7 @@ def dominant_period(x: Float[ArrayLike, "T d"], dt: float = 1.0, *, min_bin: int
 
     Example::
 
-        t = jnp.arange(4000) * 0.01
+        t = jnp.arange(4000.0) * 0.01
         dominant_period(jnp.sin(2 * jnp.pi * t / 1.7), dt=0.01)      # ≈ 1.7
     """
     return 1.0 / dominant_frequency(x, dt, min_bin=min_bin)

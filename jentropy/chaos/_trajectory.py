@@ -177,8 +177,8 @@ def _report(system: System, success: Array, throw: bool) -> None:
 
 def _postprocess(system: System, ys: Array, p: dict) -> Array:
     """Map unbounded coordinates (angles, phases) to bounded ones, if the system defines how."""
-    post = getattr(system, "postprocess", None)
-    if post is None or not system.unbounded_indices:
+    post = system.postprocess
+    if post is None:
         return ys
     flat = ys.reshape(-1, ys.shape[-1])
     return jax.vmap(lambda x: post(x, p))(flat).reshape(ys.shape)
