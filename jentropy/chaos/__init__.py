@@ -69,6 +69,10 @@ from ._system import KINDS as KINDS
 from ._system import System as System
 from ._system import get as get
 from ._system import list_systems as list_systems
+from ._table import TableConfig as TableConfig
+from ._table import property_table as property_table
+from ._table import system_properties as system_properties
+from ._table import table_config as table_config
 from ._trajectory import Trajectory as Trajectory
 from ._trajectory import make_trajectory as make_trajectory
 from ._zero_one import zero_one_test as zero_one_test
@@ -92,6 +96,7 @@ __all__ = [
     "NaiveMean",
     "SeasonalNaive",
     "System",
+    "TableConfig",
     "Trajectory",
     "coarse_grain",
     "coefficient_of_variation",
@@ -125,6 +130,7 @@ __all__ = [
     "pearson",
     "pesin_entropy",
     "power_spectrum",
+    "property_table",
     "r2_score",
     "random_initial_conditions",
     "ridge_regression",
@@ -133,6 +139,8 @@ __all__ = [
     "sample_entropy",
     "smape",
     "spearman",
+    "system_properties",
+    "table_config",
     "wape",
     "zero_one_test",
 ]

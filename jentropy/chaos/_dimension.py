@@ -170,6 +170,13 @@ def correlation_dimension(
 
 
 def _slope(u: Array, v: Array) -> Array:
-    """Least-squares slope of ``v`` on ``u`` (NaN if any ``v`` is NaN: an empty radius)."""
-    du = u - jnp.mean(u)
-    return jnp.sum(du * (v - jnp.mean(v))) / jnp.sum(du * du)
+    """Least-squares slope of ``v`` on ``u`` over the finite ``v`` (radii holding no pair give
+    ``log C = NaN`` and are left out; NaN if fewer than two remain)."""
+    w = jnp.isfinite(v).astype(u.dtype)
+    n = jnp.sum(w)
+    safe_n = jnp.maximum(n, 1.0)
+    v = jnp.where(w > 0, v, jnp.zeros_like(v))
+    mu, mv = jnp.sum(w * u) / safe_n, jnp.sum(w * v) / safe_n
+    sxx = jnp.sum(w * (u - mu) ** 2)
+    slope = jnp.sum(w * (u - mu) * (v - mv)) / jnp.where(sxx > 0, sxx, jnp.ones_like(sxx))
+    return jnp.where(n >= 2, slope, jnp.nan)
