@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._numerics import _LOG_HALF, log1mexp, neg_exp_of_log
-from ._outcomes import Outcomes, _is_concrete, check_outcomes
+from ._outcomes import Outcomes, check_outcomes, host
 
 
 class Levels(NamedTuple):
@@ -77,7 +78,7 @@ def _sort_into_levels(o: Outcomes) -> _Sorted:
     )
     level_logp = jnp.where(s > 0, jnp.log(jnp.where(s > 0, s, 1)) + m_safe, -jnp.inf)
     level_reward = jax.ops.segment_max(r, level, num_segments=k, indices_are_sorted=True)
-    valid = jnp.arange(k) < count
+    valid = jnp.arange(k, dtype=level.dtype) < count
     level_reward = jnp.where(valid, level_reward, 0)
     return _Sorted(order, level, levels_from_sorted(level_logp, level_reward, valid))
 
@@ -98,11 +99,13 @@ def _log_n(n: ArrayLike | None, log_n: ArrayLike | None, dtype: jnp.dtype) -> Ar
         if not (jnp.issubdtype(n.dtype, jnp.integer) or jnp.issubdtype(n.dtype, jnp.floating)):
             raise TypeError(f"n must be a real number or array, got dtype {n.dtype}")
         n = n.astype(dtype)
-        if _is_concrete(n) and bool(jnp.any(~(n >= 1))):
+        n_host = host(n)
+        if n_host is not None and not np.all(n_host >= 1):
             raise ValueError(f"n must be >= 1 (best of N draws), got {n}")
         return jnp.log(n)
     log_n = jnp.asarray(log_n, dtype)
-    if _is_concrete(log_n) and bool(jnp.any(~(log_n >= 0))):
+    ln_host = host(log_n)
+    if ln_host is not None and not np.all(ln_host >= 0):
         raise ValueError(f"log_n must be >= 0 (N >= 1), got {log_n}")
     return log_n
 
@@ -126,8 +129,9 @@ class BestOfNStats(NamedTuple):
 
 def _stats_one(levels: Levels, log_n: Array) -> BestOfNStats:
     lpi = level_log_probs(levels, log_n)
-    pi = jnp.exp(lpi)
     live = lpi > -jnp.inf
+    lpi = jnp.where(live, lpi, 0)
+    pi = jnp.where(live, jnp.exp(lpi), 0)
     # D(π_N‖p) over levels (the within-level split is p's, so the ratio is π_ℓ/P_ℓ); the masked
     # form keeps gradients finite at the padded slots, which info.kl_divergence_from_logits cannot
     kl = jnp.sum(jnp.where(live, pi * (lpi - jnp.where(live, levels.logp, 0)), 0))

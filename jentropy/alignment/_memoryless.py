@@ -12,11 +12,12 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from jentropy import info
 
-from ._outcomes import Outcomes, _as_float, _is_concrete, check_outcomes, support_range
+from ._outcomes import Outcomes, _as_float, check_outcomes, host, support_range
 from ._tilt import _cumulants_over, _over, _stats, _tilt_for_mean_one, solve_lambda
 
 
@@ -81,7 +82,8 @@ def bernoulli_rate_function(q: ArrayLike, x: ArrayLike) -> Float[Array, "..."]:
     x = _as_float(x, "x")
     dtype = jnp.promote_types(q.dtype, x.dtype)
     q, x = jnp.broadcast_arrays(q.astype(dtype), x.astype(dtype))
-    if _is_concrete(q) and bool(jnp.any(~((q > 0) & (q < 1)))):
+    q_host = host(q)
+    if q_host is not None and not np.all((q_host > 0) & (q_host < 1)):
         raise ValueError(f"q must lie in (0, 1), got {q}")
     inside = (x >= 0) & (x <= 1)
     xs = jnp.where(inside, x, q)
@@ -110,10 +112,12 @@ def renyi_cumulant_generating_function(
     q = _as_float(q, "q")
     if p.ndim != 1 or p.shape != q.shape:
         raise ValueError(f"p and q must be 1-D of equal length, got {p.shape} and {q.shape}")
-    if _is_concrete(q) and bool(jnp.any(~(q > 0))):
+    q_host = host(q)
+    if q_host is not None and not np.all(q_host > 0):
         raise ValueError("q must be positive (the reward is r = log q)")
     lam = jnp.asarray(lam, jnp.promote_types(p.dtype, q.dtype))
-    if _is_concrete(lam) and bool(jnp.any(~(lam >= -1))):
+    lam_host = host(lam)
+    if lam_host is not None and not np.all(lam_host >= -1):
         raise ValueError(f"lam must be >= -1 (Rényi order 1 + lam >= 0), got {lam}")
     return -lam * info.renyi_cross_entropy(p, q, 1 + lam)
 

@@ -17,9 +17,11 @@ def log1mexp(x: Float[Array, "..."]) -> Float[Array, "..."]:
     ``x = 0`` gives −inf, ``x = −inf`` gives 0; gradients stay finite away from x = 0.
     """
     near = x > _LOG_HALF
-    x_near = jnp.where(near, x, _LOG_HALF)
+    zero = x >= 0
+    x_near = jnp.where(near & ~zero, x, _LOG_HALF)
     x_far = jnp.where(near, _LOG_HALF, x)
-    return jnp.where(near, jnp.log(-jnp.expm1(x_near)), jnp.log1p(-jnp.exp(x_far)))
+    out = jnp.where(near, jnp.log(-jnp.expm1(x_near)), jnp.log1p(-jnp.exp(x_far)))
+    return jnp.where(zero, -jnp.inf, out)
 
 
 def neg_exp_of_log(log_scale: Array, value: Array) -> Array:
@@ -45,92 +47,62 @@ def masked_logsumexp(x: Array, mask: Array, axis: int = -1) -> Array:
     return jnp.where(s > 0, jnp.log(s_safe) + jnp.squeeze(m_safe, axis), -jnp.inf)
 
 
-def _rtsafe(
-    f: Callable[[Array], Array],
-    x0: Array,
-    lo: Array,
-    hi: Array,
-    max_iter: int,
-) -> Array:
-    """Newton steps kept inside the bracket [lo, hi] (f(lo) ≤ 0 ≤ f(hi), f increasing).
-
-    Falls back to bisection whenever a Newton step leaves the bracket or the derivative vanishes,
-    so it converges for any increasing f; stops when the bracket or the step is at machine
-    precision, or f(x) = 0.
-    """
-    eps = jnp.finfo(x0.dtype).eps
-    tol = lambda x: 4 * eps * jnp.maximum(jnp.abs(x), jnp.finfo(x0.dtype).tiny)  # noqa: E731
-
-    def value_and_slope(x: Array) -> tuple[Array, Array]:
-        return jax.jvp(f, (x,), (jnp.ones_like(x),))
-
-    def cond(state: tuple) -> Array:
-        i, x, lo, hi, fx, step = state
-        open_bracket = (hi - lo) > tol(x)
-        return (i < max_iter) & open_bracket & (fx != 0) & (jnp.abs(step) > tol(x))
-
-    def body(state: tuple) -> tuple:
-        i, x, lo, hi, fx, _ = state
-        _, slope = value_and_slope(x)
-        slope_ok = jnp.isfinite(slope) & (slope > 0)
-        newton = x - fx / jnp.where(slope_ok, slope, 1)
-        use_newton = slope_ok & (newton > lo) & (newton < hi) & jnp.isfinite(newton)
-        x_new = jnp.where(use_newton, newton, 0.5 * (lo + hi))
-        f_new = f(x_new)
-        lo = jnp.where(f_new < 0, x_new, lo)
-        hi = jnp.where(f_new > 0, x_new, hi)
-        return i + 1, x_new, lo, hi, f_new, x_new - x
-
-    x0 = jnp.clip(x0, lo, hi)
-    init = (jnp.asarray(0), x0, lo, hi, f(x0), jnp.asarray(jnp.inf, x0.dtype))
-    _, x, *_ = jax.lax.while_loop(cond, body, init)
-    return x
-
-
 def increasing_root(
     f: Callable[[Array], Array],
+    f_and_slope: Callable[[Array], tuple[Array, Array]],
     x0: Array,
     *,
     lower_bounded: bool,
     scale: Array,
-    max_doublings: int = 64,
     max_iter: int = 200,
 ) -> Array:
     """Root of an increasing scalar function f, differentiable by the implicit function theorem.
 
-    The bracket starts at ±``scale`` (or [0, scale] when ``lower_bounded``, where f(0) ≤ 0 is
-    assumed) and doubles until it holds the root; then :func:`_rtsafe` refines it. Gradients
-    with respect to anything ``f`` closes over come from ``lax.custom_root`` (dx = −∂f / f'(x)).
+    One loop, one evaluation of (f, f') per step: Newton steps kept inside the current bracket
+    [lo, hi], bisection when a step leaves it, and bracket growth (steps of at most 4× the
+    current magnitude) while one end is still unbounded. With ``lower_bounded`` the root is
+    sought in [0, ∞) and f(0) ≤ 0 is assumed. Gradients with respect to anything ``f`` closes
+    over come from ``lax.custom_root`` (dx = −∂f / f'(x)); ``f_and_slope`` (the value and the
+    derivative in x, e.g. in closed form) drives the iteration only.
 
-    Returns NaN when no sign change was found within ``max_doublings`` (callers turn that into
-    an error with ``eqx.error_if``; it only happens for targets at the edge of the range that
-    the dtype cannot resolve).
+    Returns NaN when the iteration did not bracket and converge within ``max_iter`` steps
+    (callers turn that into an error with ``eqx.error_if``; it only happens for targets at the
+    edge of the range that the dtype cannot resolve).
     """
+    dtype = x0.dtype
+    eps = jnp.finfo(dtype).eps
+    tiny = jnp.finfo(dtype).tiny
+    inf = jnp.asarray(jnp.inf, dtype)
 
-    def needs_growth(fn: Callable[[Array], Array], lo: Array, hi: Array) -> tuple[Array, Array]:
-        grow_hi = fn(hi) < 0
-        grow_lo = jnp.zeros_like(grow_hi) if lower_bounded else fn(lo) > 0
-        return grow_lo, grow_hi
-
-    def solve(fn: Callable[[Array], Array], guess: Array) -> Array:
+    def solve(_: Callable[[Array], Array], guess: Array) -> Array:
+        # state: the point x to evaluate next, the bracket, and the last point's (x, f)
         def cond(state: tuple) -> Array:
-            k, lo, hi = state
-            grow_lo, grow_hi = needs_growth(fn, lo, hi)
-            return (k < max_doublings) & (grow_lo | grow_hi)
+            i, _, _, _, done = state
+            return (i < max_iter) & ~done
 
         def body(state: tuple) -> tuple:
-            k, lo, hi = state
-            grow_lo, grow_hi = needs_growth(fn, lo, hi)
-            # an end that moves past the root leaves the other end as a valid bound
-            new_hi = jnp.where(grow_hi, 2 * hi, jnp.where(grow_lo, lo, hi))
-            new_lo = jnp.where(grow_lo, 2 * lo, jnp.where(grow_hi, hi, lo))
-            return k + 1, new_lo, new_hi
+            i, x, lo, hi, _ = state
+            fx, dfx = f_and_slope(x)
+            lo = jnp.where(fx < 0, x, lo)
+            hi = jnp.where(fx > 0, x, hi)
+            slope_ok = jnp.isfinite(dfx) & (dfx > 0)
+            newton = x - fx / jnp.where(slope_ok, dfx, 1)
+            reach = 4 * jnp.maximum(jnp.abs(x), scale)  # growth cap while an end is open
+            newton = jnp.clip(newton, x - reach, x + reach)
+            inside = slope_ok & (newton > lo) & (newton < hi)
+            bounded = jnp.isfinite(lo) & jnp.isfinite(hi)
+            # no sign change yet: step towards the open end (all f < 0: right; all f > 0: left)
+            grow = jnp.where(jnp.isfinite(hi), x - reach, x + reach)
+            x_new = jnp.where(inside, newton, jnp.where(bounded, 0.5 * (lo + hi), grow))
+            tol = 4 * eps * jnp.maximum(jnp.abs(x), tiny)
+            done = (fx == 0) | ((hi - lo) <= tol) | (jnp.abs(x_new - x) <= tol)
+            return i + 1, jnp.where(done, x, x_new), lo, hi, done | ~jnp.isfinite(x_new)
 
-        lo0 = jnp.zeros_like(scale) if lower_bounded else -scale
-        _, lo, hi = jax.lax.while_loop(cond, body, (jnp.asarray(0), lo0, scale))
-        grow_lo, grow_hi = needs_growth(fn, lo, hi)
-        root = _rtsafe(fn, guess, lo, hi, max_iter)
-        return jnp.where(grow_lo | grow_hi, jnp.nan, root)
+        x0 = jnp.maximum(guess, 0) if lower_bounded else guess
+        lo0 = jnp.zeros_like(x0) if lower_bounded else -inf
+        init = (jnp.asarray(0), x0, lo0, inf, jnp.asarray(False))
+        _, x, _, _, done = jax.lax.while_loop(cond, body, init)
+        return jnp.where(done & jnp.isfinite(x), x, jnp.nan)
 
     def tangent_solve(g: Callable[[Array], Array], y: Array) -> Array:
         return y / g(jnp.ones_like(y))

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 
@@ -26,6 +27,12 @@ class Outcomes(NamedTuple):
 
 def _is_concrete(*xs: Array) -> bool:
     return not any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
+def host(x: Array) -> np.ndarray | None:
+    """The value of ``x`` as NumPy when it is concrete (validation runs on the host, so it
+    compiles nothing), else None (under jit/vmap/grad tracing)."""
+    return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
 
 
 def _as_float(x: ArrayLike, name: str) -> Array:
@@ -84,29 +91,35 @@ def outcomes(
         raise ValueError(
             f"reward must have the same shape as {base_name}, got {r.shape} and {base.shape}"
         )
-    if _is_concrete(r) and not bool(jnp.all(jnp.isfinite(r))):
+    r_host, base_host = host(r), host(base)
+    if r_host is not None and not np.all(np.isfinite(r_host)):
         raise ValueError("reward must be finite")
     if probs is not None:
-        if _is_concrete(base):
-            if bool(jnp.any(jnp.isnan(base))) or bool(jnp.any(base < 0)):
+        if base_host is not None:
+            if np.any(np.isnan(base_host)) or np.any(base_host < 0):
                 raise ValueError("probs must be non-negative")
             tol = atol if atol is not None else base.shape[0] * 1e3 * float(jnp.finfo(dtype).eps)
-            total = float(jnp.sum(base))
+            total = float(np.sum(base_host, dtype=np.float64))
             if abs(total - 1.0) > tol:
                 raise ValueError(
                     f"probs must sum to one (within atol={tol:.3g}), got sum {total!r}; "
                     "pass logits= for unnormalised weights"
                 )
-        positive = base > 0
-        logp = jnp.where(positive, jnp.log(jnp.where(positive, base, 1)), -jnp.inf)
-        # within-tolerance rounding of Σp is removed so every formula can assume Σp = 1
-        return Outcomes(jax.nn.log_softmax(logp), r)
-    if _is_concrete(base):
-        if bool(jnp.any(jnp.isnan(base))) or bool(jnp.any(jnp.isposinf(base))):
+        return Outcomes(_log_normalised(base), r)
+    if base_host is not None:
+        if np.any(np.isnan(base_host)) or np.any(np.isposinf(base_host)):
             raise ValueError("logits must not contain NaN or +inf")
-        if not bool(jnp.any(jnp.isfinite(base))):
+        if not np.any(np.isfinite(base_host)):
             raise ValueError("logits must give at least one outcome positive probability")
     return Outcomes(jax.nn.log_softmax(base), r)
+
+
+@jax.jit
+def _log_normalised(p: Array) -> Array:
+    positive = p > 0
+    logp = jnp.where(positive, jnp.log(jnp.where(positive, p, 1)), -jnp.inf)
+    # within-tolerance rounding of Σp is removed so every formula can assume Σp = 1
+    return jax.nn.log_softmax(logp)
 
 
 def check_outcomes(o: Outcomes, name: str = "outcomes") -> Outcomes:

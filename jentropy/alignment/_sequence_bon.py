@@ -12,10 +12,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike
 
 from ._best_of_n import level_log_probs, levels_from_sorted
-from ._outcomes import Outcomes, _is_concrete, check_outcomes
+from ._outcomes import Outcomes, check_outcomes, host
 from ._sums import padded_sum_log_pmf
 from ._tilt import _stats, solve_lambda
 
@@ -48,7 +49,8 @@ def _bon_vs_tilt(
     st = _stats(o, lam)
     lpi = level_log_probs(levels, log_n)
     live = lpi > -jnp.inf
-    pi = jnp.exp(lpi)
+    lpi = jnp.where(live, lpi, 0)
+    pi = jnp.where(live, jnp.exp(lpi), 0)
     log_phi = log_pmf + lam * values - length * st.cgf
     kl_base = jnp.sum(jnp.where(live, pi * (lpi - jnp.where(live, log_pmf, 0)), 0))
     kl_tilt = jnp.sum(jnp.where(live, pi * (lpi - jnp.where(live, log_phi, 0)), 0))
@@ -85,7 +87,8 @@ def sequence_best_of_n(
         if log_n is None
         else jnp.broadcast_to(jnp.asarray(log_n, delta.dtype), delta.shape)
     )
-    if _is_concrete(ln) and bool(jnp.any(~(ln >= 0))):
+    ln_host = host(ln)
+    if ln_host is not None and not np.all(ln_host >= 0):
         raise ValueError(f"log_n must be >= 0 (N >= 1), got {ln}")
     values, log_pmf, _ = padded_sum_log_pmf(o, length)
     flat = _bon_vs_tilt_many(

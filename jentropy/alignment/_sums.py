@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._outcomes import Outcomes, _is_concrete, check_outcomes
+from ._outcomes import Outcomes, _is_concrete, check_outcomes, host
 from ._tilt import _stats
 
 
@@ -35,7 +35,8 @@ def lattice_levels(o: Outcomes) -> tuple[Array, int]:
     if not _is_concrete(o.reward):
         raise ValueError("the exact sum distribution needs concrete (not traced) rewards")
     r = np.asarray(o.reward, dtype=np.float64)
-    support = np.asarray(o.logp > -jnp.inf) if _is_concrete(o.logp) else np.ones(r.shape, bool)
+    logp = host(o.logp)
+    support = logp > -np.inf if logp is not None else np.ones(r.shape, bool)
     rs = r[support]
     if not np.all(np.abs(rs - np.round(rs)) <= 1e-9 * np.maximum(1.0, np.abs(rs))):
         raise ValueError(

@@ -14,12 +14,13 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from jentropy import info
 
 from ._numerics import increasing_root
-from ._outcomes import Outcomes, _is_concrete, check_outcomes, support_range
+from ._outcomes import Outcomes, check_outcomes, host, support_range
 
 
 class _Stats(NamedTuple):
@@ -27,6 +28,7 @@ class _Stats(NamedTuple):
     mean: Array  # Λ'(λ) = E_φ r
     kl: Array  # λΛ'(λ) − Λ(λ) = D(φ_λ ‖ p)
     logphi: Array  # (K,) log φ_λ
+    var: Array  # Λ''(λ) = Var_φ r
 
 
 def _stats(o: Outcomes, lam: Array) -> _Stats:
@@ -65,7 +67,8 @@ def _stats(o: Outcomes, lam: Array) -> _Stats:
 
     cgf, mean, kl = (jnp.where(small, a, b) for a, b in zip(small_stats, large_stats))
     logphi = jnp.where(small, logphi_small, logphi_large)
-    return _Stats(cgf, mean, jnp.maximum(kl, 0), logphi)
+    var = jnp.sum(jnp.where(support, jnp.exp(logphi) * (r_s - mean) ** 2, 0))
+    return _Stats(cgf, mean, jnp.maximum(kl, 0), logphi, var)
 
 
 def _over(fn: Callable[[Array], Array], x: ArrayLike, dtype: jnp.dtype) -> Array:
@@ -199,25 +202,38 @@ def _max_kl(o: Outcomes) -> Array:
     return -jax.nn.logsumexp(jnp.where(top, o.logp, -jnp.inf))
 
 
-def _check_range(value: Array, lo: Array, hi: Array, name: str, what: str, closed_hi: bool) -> None:
-    if _is_concrete(value, lo, hi):
-        bad = (value < lo) | ((value > hi) if closed_hi else (value >= hi))
-        bad = bad & ~((value == lo) & (lo == hi))
-        if bool(jnp.any(bad | jnp.isnan(value))):
-            bracket = "]" if closed_hi else ")"
-            raise ValueError(
-                f"{name} must lie in [{float(lo):.6g}, {float(hi):.6g}{bracket} ({what}), "
-                f"got {value}"
-            )
+def _check_budget(delta: Array, dmax: Array) -> None:
+    """0 ≤ Δ < Δ_max (Δ = 0 = Δ_max allowed), checked on the host when the values are known."""
+    d, hi = host(delta), host(dmax)
+    if d is None or hi is None:
+        return
+    bad = (d < 0) | (d >= hi) | np.isnan(d)
+    bad &= ~((d == 0) & (hi == 0))
+    if np.any(bad):
+        raise ValueError(
+            f"delta must lie in [0, {float(hi):.6g}) (the feasible KL budgets, up to "
+            f"max_kl = −log p(r = r_max)), got {d}"
+        )
 
 
 def _solve_lambda_one(o: Outcomes, delta: Array) -> Array:
     rmin, rmax = support_range(o)
     spread = jnp.where(rmax > rmin, rmax - rmin, 1)
-    var = _cumulants_one(o, jnp.zeros_like(delta), 2)[1]
+    p = jnp.exp(o.logp)
+    r = jnp.where(o.logp > -jnp.inf, o.reward, 0)
+    var = jnp.sum(p * (r - jnp.sum(p * r)) ** 2)
     guess = jnp.sqrt(2 * delta / jnp.where(var > 0, var, 1))  # Δ ≈ λ² Var/2 for small Δ
+
+    def value_and_slope(x: Array) -> tuple[Array, Array]:
+        st = _stats(o, x)
+        return st.kl - delta, x * st.var  # d/dλ [λΛ' − Λ] = λΛ''
+
     lam = increasing_root(
-        lambda x: _stats(o, x).kl - delta, guess, lower_bounded=True, scale=1 / spread
+        lambda x: _stats(o, x).kl - delta,
+        value_and_slope,
+        guess,
+        lower_bounded=True,
+        scale=1 / spread,
     )
     return jnp.where(delta == 0, jnp.zeros_like(lam), lam)
 
@@ -243,7 +259,7 @@ def solve_lambda(o: Outcomes, delta: ArrayLike) -> Float[Array, "..."]:
     o = check_outcomes(o)
     delta = jnp.asarray(delta, o.logp.dtype)
     dmax = max_kl(o)
-    _check_range(delta, jnp.zeros_like(dmax), dmax, "delta", "the feasible KL budgets", False)
+    _check_budget(delta, dmax)
     return _solve_lambda_over(o, delta)
 
 
@@ -258,11 +274,19 @@ def _solve_lambda_over(o: Outcomes, delta: Array) -> Array:
 def _tilt_for_mean_one(o: Outcomes, x: Array) -> Array:
     rmin, rmax = support_range(o)
     spread = jnp.where(rmax > rmin, rmax - rmin, 1)
-    var = _cumulants_one(o, jnp.zeros_like(x), 2)[1]
-    mean = _stats(o, jnp.zeros_like(x)).mean
-    guess = (x - mean) / jnp.where(var > 0, var, 1)
+    base = _stats(o, jnp.zeros_like(x))
+    guess = (x - base.mean) / jnp.where(base.var > 0, base.var, 1)
+
+    def value_and_slope(t: Array) -> tuple[Array, Array]:
+        st = _stats(o, t)
+        return st.mean - x, st.var
+
     return increasing_root(
-        lambda t: _stats(o, t).mean - x, guess, lower_bounded=False, scale=1 / spread
+        lambda t: _stats(o, t).mean - x,
+        value_and_slope,
+        guess,
+        lower_bounded=False,
+        scale=1 / spread,
     )
 
 
@@ -282,12 +306,13 @@ def tilt_for_mean(o: Outcomes, x: ArrayLike) -> Float[Array, "..."]:
     """
     o = check_outcomes(o)
     x = jnp.asarray(x, o.logp.dtype)
-    rmin, rmax = support_range(o)
-    if _is_concrete(x, rmin, rmax) and bool(jnp.any(~((x > rmin) & (x < rmax)))):
-        raise ValueError(
-            f"x must lie strictly inside the reward range ({float(rmin):.6g}, {float(rmax):.6g}), "
-            f"got {x}"
-        )
+    x_host, logp, r = host(x), host(o.logp), host(o.reward)
+    if x_host is not None and logp is not None and r is not None:
+        rmin, rmax = r[logp > -np.inf].min(), r[logp > -np.inf].max()
+        if not np.all((x_host > rmin) & (x_host < rmax)):
+            raise ValueError(
+                f"x must lie strictly inside the reward range ({rmin:.6g}, {rmax:.6g}), got {x_host}"
+            )
     return _tilt_for_mean_over(o, x)
 
 
@@ -337,8 +362,7 @@ def closeness_identity(o: Outcomes, psi_logits: ArrayLike, delta: ArrayLike) -> 
     delta = jnp.asarray(delta, o.logp.dtype)
     if delta.ndim != 0:
         raise ValueError(f"delta must be a scalar, got shape {delta.shape}")
-    dmax = _max_kl(o)
-    _check_range(delta, jnp.zeros_like(dmax), dmax, "delta", "the feasible KL budgets", False)
+    _check_budget(delta, _max_kl(o))
     return _closeness(o, psi, delta)
 
 
