@@ -82,8 +82,7 @@ def hc_from_counts(counts: Array, dtype: jnp.dtype) -> tuple[Array, Array]:
 def _hc_jit(
     x: Array, delays: Array | None, n: int, delay: int | None
 ) -> tuple[Array, Array, Array]:
-    counts = counts_impl(x, n, delay, delays, order="rank")
-    finite = jnp.all(jnp.isfinite(x)) if jnp.issubdtype(x.dtype, jnp.floating) else True
+    counts, finite = counts_impl(x, n, delay, delays, order="rank", with_finite=True)
     return (*hc_from_counts(counts, float_dtype(x)), finite)
 
 

@@ -16,7 +16,7 @@ complexity, stochasticity, and regularity", ApJ 987:195 (2025), arXiv:2407.11970
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -46,8 +46,6 @@ BOUNDARY = 0.5  # classify's default complex/stochastic line, drawn on the plane
 PENDULUM_DT = 2.0**-6
 PENDULUM_DELAY = 10  # the paper's ℓ for the double pendulum
 LOOSE_TOL = 1e-3  # SciPy solve_ivp's default rtol, which the paper's pendulum used
-ACCURATE = "double pendulum x₂ (accurate; ℓ = {ell}: t_pat = 0.4 t_nat)"
-LOOSE = f"double pendulum x₂ (rtol 1e-3 as the paper; ℓ = {PENDULUM_DELAY})"
 
 # The spec's oracle values (n = 5, ℓ = 1, length 1e5 unless noted) and how each series is built.
 SPEC = {
@@ -116,30 +114,39 @@ def _pendulum(duration: float, tol: float) -> signals.DoublePendulum:
     return signals.double_pendulum(duration, PENDULUM_DT, rtol=tol, atol=tol, dtype=np.float64)
 
 
-def _example_signals(
-    scale: str, key: jax.Array
-) -> tuple[dict[str, tuple[np.ndarray, int, str]], Any, Any]:
-    """(name -> (series, delay ℓ, family), accurate pendulum, loose pendulum) for the plane."""
+class _Signal(NamedTuple):
+    label: str
+    x: np.ndarray
+    delay: int
+    family: str
+
+
+def _example_signals(scale: str, key: jax.Array) -> tuple[dict[str, _Signal], Any, Any]:
+    """({metric key: signal}, accurate pendulum, loose pendulum) for the plane."""
     num = pick(scale, smoke=4_000, quick=100_000, full=1_000_000)
     noise_num = pick(scale, smoke=4_000, quick=10_000, full=100_000)
     duration = pick(scale, smoke=25.0, quick=100.0, full=100.0)
     f64 = np.float64
-    out: dict[str, tuple[Any, int, str]] = {
-        "sine (P = 100)": (signals.sine_wave(num, 100.0, dtype=f64), 1, "regular"),
-        "sine (P = 100), ℓ = 10": (signals.sine_wave(num, 100.0, dtype=f64), 10, "regular"),
-        "2 sines (P = 100, 37)": (
+    sine = signals.sine_wave(num, 100.0, dtype=f64)
+    out = {
+        "sine": _Signal("sine (P = 100)", sine, 1, "regular"),
+        "sine_l10": _Signal("sine (P = 100), ℓ = 10", sine, 10, "regular"),
+        "two_sines": _Signal(
+            "2 sines (P = 100, 37)",
             signals.sum_of_sines(num, [100.0, 37.0], [1.0, 0.5], dtype=f64),
             1,
             "regular",
         ),
-        "3 sines (P = 100, 23, 7.3)": (
+        "three_sines": _Signal(
+            "3 sines (P = 100, 23, 7.3)",
             signals.sum_of_sines(num, [100.0, 23.0, 7.3], [1.0, 0.6, 0.3], dtype=f64),
             1,
             "regular",
         ),
-        "logistic map (r = 4)": (signals.logistic_map(num, dtype=f64), 1, "map"),
-        "Hénon map x": (signals.henon_map(num, dtype=f64), 1, "map"),
-        "tent map (μ = 2; its patterns are the logistic map's)": (
+        "logistic": _Signal("logistic map (r = 4)", signals.logistic_map(num, dtype=f64), 1, "map"),
+        "henon": _Signal("Hénon map x", signals.henon_map(num, dtype=f64), 1, "map"),
+        "tent": _Signal(
+            "tent map (μ = 2; same patterns as the logistic map)",
             signals.tent_map(num, dtype=f64),
             1,
             "tent",
@@ -148,13 +155,20 @@ def _example_signals(
     keys = jax.random.split(key, 5)
     for k, color in zip(keys, ["white", "pink", "red", "blue", "violet"]):
         noise = signals.colored_noise(k, noise_num, color, dtype=f64)
-        out[f"{color} noise"] = (noise, 1, "noise")
+        out[f"{color}_noise"] = _Signal(f"{color} noise", noise, 1, "noise")
     accurate = _pendulum(duration, 1e-10)
     loose = _pendulum(duration, LOOSE_TOL)
     ell = recommended_delay(float(natural_timescale(accurate.x2, PENDULUM_DT)), PENDULUM_DT, N)
-    out[ACCURATE.format(ell=ell)] = (accurate.x2, ell, "pendulum")
-    out[LOOSE] = (loose.x2, PENDULUM_DELAY, "pendulum")
-    return {k: (np.asarray(v[0]), v[1], v[2]) for k, v in out.items()}, accurate, loose
+    out["pendulum"] = _Signal(
+        f"double pendulum x₂ (accurate; ℓ = {ell}: t_pat = 0.4 t_nat)", accurate.x2, ell, "pendulum"
+    )
+    out["pendulum_paper_tol"] = _Signal(
+        f"double pendulum x₂ (rtol 1e-3 as the paper; ℓ = {PENDULUM_DELAY})",
+        loose.x2,
+        PENDULUM_DELAY,
+        "pendulum",
+    )
+    return {k: v._replace(x=np.asarray(v.x)) for k, v in out.items()}, accurate, loose
 
 
 _STYLE = {
@@ -208,8 +222,8 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
     with jax.enable_x64(True):
         series, accurate, loose = _example_signals(scale, key)
         points = {
-            name: tuple(float(v) for v in entropy_complexity(x, N, ell))
-            for name, (x, ell, _) in series.items()
+            k: tuple(float(v) for v in entropy_complexity(sig.x, N, sig.delay))
+            for k, sig in series.items()
         }
         oracle = _oracle_metrics()
         t_nat_acc = float(natural_timescale(accurate.x2, PENDULUM_DT))
@@ -220,12 +234,13 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
     fig, ax = plotting.subplots(1, 1, width=10.5, height=6.0)
     _draw_plane(ax)
     family_colors = iter(_palette(len(series)))
-    for name, (_, _, family) in series.items():
-        h, c = points[name]
+    for k, sig in series.items():
+        h, c = points[k]
+        family = sig.family
         ax.scatter(
             h,
             c,
-            label=name,
+            label=sig.label,
             color=next(family_colors),
             edgecolor="k",
             lw=0.4,
@@ -241,10 +256,9 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
 
     metrics: dict[str, Any] = {}
-    accurate_name = next(k for k in points if k.startswith("double pendulum x₂ (accurate"))
-    pend_h, pend_c = points[accurate_name]
-    pend_ell = series[accurate_name][1]
-    loose_h, loose_c = points[LOOSE]
+    pend_h, pend_c = points["pendulum"]
+    pend_ell = series["pendulum"].delay
+    loose_h, loose_c = points["pendulum_paper_tol"]
     with jax.enable_x64(True):
         h10, c10 = (float(v) for v in entropy_complexity(accurate.x2, N, PENDULUM_DELAY))
     metrics.update(
@@ -264,10 +278,9 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
         solver_success=ok,
     )
     metrics.update(oracle)
-    for name, (h, c) in points.items():
-        slug = _slug(name)
-        metrics[f"H_{slug}"], metrics[f"C_{slug}"] = round(h, 6), round(c, 6)
-        metrics[f"region_{slug}"] = REGIONS[int(classify(h, c, N))]
+    for k, (h, c) in points.items():
+        metrics[f"H_{k}"], metrics[f"C_{k}"] = round(h, 6), round(c, 6)
+        metrics[f"region_{k}"] = REGIONS[int(classify(h, c, N))]
     notes = (
         f"Oracle table (the spec's NumPy-built series, float64) reproduced to max |gap| "
         f"{oracle['oracle_max_abs_gap']:.1e}. Double pendulum x2: integrated accurately "
@@ -289,11 +302,6 @@ def _palette(k: int) -> list[Any]:
     return [cmap(i % 20) for i in range(k)]
 
 
-def _slug(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() else "_" for ch in name.lower())
-    return "_".join(p for p in keep.split("_") if p)
-
-
 @register("ordinal", description="H(ℓ), C(ℓ) with the recommended sampling range shaded")
 def sampling_interval(*, scale: str, key: jax.Array) -> Result:
     """H and C versus the sampling interval ℓ = 1 … 99, with the recommended range shaded."""
@@ -304,13 +312,22 @@ def sampling_interval(*, scale: str, key: jax.Array) -> Result:
     with jax.enable_x64(True):
         f64 = np.float64
         cases = {
-            "sine (P = 1 s, δt = 0.01 s)": (signals.sine_wave(num, 1.0, dt, dtype=f64), dt),
-            "2 sines (P = 1, 0.29 s)": (
+            ("sine", "sine (P = 1 s, δt = 0.01 s)"): (
+                signals.sine_wave(num, 1.0, dt, dtype=f64),
+                dt,
+            ),
+            ("two_sines", "2 sines (P = 1, 0.29 s)"): (
                 signals.sum_of_sines(num, [1.0, 0.29], [1.0, 0.6], dt, dtype=f64),
                 dt,
             ),
-            "double pendulum x₂ (δt = 2⁻⁶ s)": (_pendulum(duration, 1e-10).x2, PENDULUM_DT),
-            "red noise (δt = 1)": (signals.colored_noise(key, noise_num, "red", dtype=f64), 1.0),
+            ("pendulum", "double pendulum x₂ (δt = 2⁻⁶ s)"): (
+                _pendulum(duration, 1e-10).x2,
+                PENDULUM_DT,
+            ),
+            ("red_noise", "red noise (δt = 1)"): (
+                signals.colored_noise(key, noise_num, "red", dtype=f64),
+                1.0,
+            ),
         }
         rows = {}
         for name, (x, step) in cases.items():
@@ -320,7 +337,7 @@ def sampling_interval(*, scale: str, key: jax.Array) -> Result:
 
     fig, axes = plotting.subplots(2, 2, width=11, height=7.2)
     metrics: dict[str, Any] = {}
-    for ax, (name, (ells, h, c, t_nat, step)) in zip(axes.ravel(), rows.items()):
+    for ax, ((slug, name), (ells, h, c, t_nat, step)) in zip(axes.ravel(), rows.items()):
         lo, hi = recommended_delay_range(t_nat, step, N)
         ell = recommended_delay(t_nat, step, N)
         ax.axvspan(lo, hi, color="tab:green", alpha=0.15, lw=0, label="0.3 ≤ t_pat/t_nat ≤ 0.5")
@@ -330,7 +347,6 @@ def sampling_interval(*, scale: str, key: jax.Array) -> Result:
         ax.set_ylim(0, 1.02)
         ax.set_xlim(1, ells[-1])
         plotting.label(ax, "sampling interval ℓ", "H, C", f"{name}: t_nat = {t_nat:.3g}")
-        slug = _slug(name.split("(")[0])
         k = min(ell, int(ells[-1])) - 1
         metrics[f"{slug}_t_nat"] = t_nat
         metrics[f"{slug}_recommended_delay"] = ell
@@ -342,7 +358,7 @@ def sampling_interval(*, scale: str, key: jax.Array) -> Result:
 
     fig2, ax2 = plotting.subplots(1, 1, width=9.5, height=5.5)
     _draw_plane(ax2)
-    for (name, (ells, h, c, t_nat, step)), color in zip(rows.items(), _palette(8)[::2]):
+    for ((_, name), (ells, h, c, t_nat, step)), color in zip(rows.items(), _palette(8)[::2]):
         ax2.plot(h, c, "-", color=color, lw=1.0, alpha=0.8, zorder=3)
         ax2.scatter(h, c, color=color, s=8, zorder=3)
         k = min(recommended_delay(t_nat, step, N), int(ells[-1])) - 1
