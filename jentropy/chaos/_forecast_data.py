@@ -33,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -46,6 +47,10 @@ __all__ = ["GRANULARITIES", "ForecastTask", "forecast_systems", "make_forecast_t
 
 #: Points per period of the paper's two granularities.
 GRANULARITIES = {"coarse": 15, "fine": 100}
+
+#: A series further than this many stored standard deviations from the stored mean (in a
+#: bounded coordinate) has escaped the attractor and is reported as failed.
+ESCAPE_SIGMAS = 100.0
 
 #: Continuous systems added to dysts after the paper (its 131 are the other ones).
 ADDED_AFTER_PAPER = (
@@ -66,7 +71,8 @@ class ForecastTask(NamedTuple):
         split: points used for fitting (``fit_periods · pts_per_period``); the rest is forecast.
         pts_per_period: sampling of the series.
         max_lyapunov: the stored ``maximum_lyapunov_estimated`` (NaN if missing).
-        success: whether both trajectories were integrated to the end with finite values.
+        success: whether both trajectories were integrated to the end with finite values that
+            stay within ``ESCAPE_SIGMAS`` stored standard deviations of the stored mean.
     """
 
     system: str
@@ -170,8 +176,9 @@ def make_forecast_tasks(
             whose integration fails is retried with the adaptive default solver.
 
     Returns:
-        a list of :class:`ForecastTask`, in the order of ``systems``. Failed integrations are
-        kept with ``success=False`` (and NaN-free zero series) so the runner reports them.
+        a list of :class:`ForecastTask`, in the order of ``systems``. Failed integrations and
+        trajectories that escape the attractor (e.g. to ±1e25 while finite) are kept with
+        ``success=False`` (zero series) and a warning, so the runner reports them.
 
     Example::
 
@@ -191,7 +198,7 @@ def make_forecast_tasks(
         raise ValueError(f"ics must be 'random' or 'trajectory', got {ics!r}")
     names = forecast_systems() if systems is None else list(systems)
     n, split, gap = periods * ppp, fit_periods * ppp, gap_periods * ppp
-    tasks = []
+    tasks, escaped = [], []
     for i, name in enumerate(progress(names, desc="forecast data", disable=not show_progress)):
         system = get(name)
         if system.kind == "map":
@@ -201,6 +208,9 @@ def make_forecast_tasks(
         if not multivariate:
             train, test = train[:, :1], test[:, :1]
         ok = ok and bool(np.all(np.isfinite(train)) and np.all(np.isfinite(test)))
+        if ok and _escaped(system, train, test):
+            escaped.append(name)
+            ok = False
         if not ok:
             train, test = np.zeros_like(train), np.zeros_like(test)
         if noise > 0:
@@ -211,7 +221,32 @@ def make_forecast_tasks(
         lyap = system.metadata.get("maximum_lyapunov_estimated")
         lyap = float("nan") if lyap is None else float(lyap)
         tasks.append(ForecastTask(name, train, test, split, ppp, lyap, ok))
+    if escaped:
+        warnings.warn(
+            f"make_forecast_tasks: {escaped} left the stored attractor (|x - mean| > "
+            f"{ESCAPE_SIGMAS} std); marked success=False",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return tasks
+
+
+def _escaped(system: System, *series: np.ndarray) -> bool:
+    """Whether a bounded coordinate strays more than ``ESCAPE_SIGMAS`` stored standard deviations
+    from the stored mean (a trajectory that escaped to infinity while staying finite)."""
+    mean, std = system.metadata.get("mean"), system.metadata.get("std")
+    if mean is None or std is None:
+        return False
+    mean, std = np.atleast_1d(np.asarray(mean, float)), np.atleast_1d(np.asarray(std, float))
+    for s in series:
+        d = s.shape[1]
+        if mean.shape[0] < d:
+            return False
+        keep = [i for i in range(d) if i not in system.unbounded_indices and std[i] > 0]
+        z = np.abs(s[:, keep] - mean[keep]) / std[keep]
+        if z.size and float(np.max(z)) > ESCAPE_SIGMAS:
+            return True
+    return False
 
 
 def _add_noise(series: np.ndarray, split: int, level: float, key: PRNGKeyArray) -> np.ndarray:

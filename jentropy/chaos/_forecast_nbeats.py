@@ -155,18 +155,7 @@ class NBeats:
         win = jnp.moveaxis(win, 2, 1).reshape(-1, b, span)
         data = {"x": win[..., : self.input_size], "y": win[..., self.input_size :]}
         k_init, k_train = jax.random.split(key)
-        net = NBeatsNetwork(
-            self.input_size,
-            self.output_size,
-            blocks=self.blocks,
-            width=self.width,
-            depth=self.depth,
-            key=k_init,
-            dtype=series.dtype,
-        )
-        stacked = jax.tree_util.tree_map(
-            lambda a: jnp.broadcast_to(a, (b, *a.shape)) if eqx.is_array(a) else a, net
-        )
+        stacked = _init_stacked(self, b, series.dtype, k_init)
         schedule = optax.cosine_decay_schedule(self.learning_rate, self.steps, alpha=0.1)
         n_win = win.shape[0]
         result = train.fit(
@@ -177,7 +166,7 @@ class NBeats:
             key=k_train,
             steps=self.steps,
             batch_size=self.batch_size if n_win > self.batch_size else None,
-            chunk=min(self.steps, 250),
+            chunk=self.steps,  # one scan: a shorter last chunk would compile a second time
             progress=False,
         )
         final = jnp.asarray(result.history["loss"][-1]) / b
@@ -196,6 +185,23 @@ class NBeats:
         _, ys = jax.lax.scan(body, window, None, length=n_calls)  # (calls, D, H)
         zs = jnp.moveaxis(ys, 1, 2).reshape(-1, z.shape[1])[:horizon]
         return zs * params.scale + params.mean
+
+
+@eqx.filter_jit
+def _init_stacked(cfg: NBeats, b: int, dtype: Any, key: PRNGKeyArray) -> NBeatsNetwork:
+    """B copies of one initialisation (one compiled call instead of an eager op per layer)."""
+    net = NBeatsNetwork(
+        cfg.input_size,
+        cfg.output_size,
+        blocks=cfg.blocks,
+        width=cfg.width,
+        depth=cfg.depth,
+        key=key,
+        dtype=dtype,
+    )
+    return jax.tree_util.tree_map(
+        lambda a: jnp.broadcast_to(a, (b, *a.shape)) if eqx.is_array(a) else a, net
+    )
 
 
 def _member_loss(net: NBeatsNetwork, x: Array, y: Array) -> Array:

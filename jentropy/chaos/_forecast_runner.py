@@ -13,7 +13,7 @@ over the old one), so an interrupted run continues where it stopped; a file from
 protocol (other tasks, models, metrics or key) is refused. Every member of a batch uses the same
 key (``fold_in(key, model)``), so a system's result does not depend on which chunk it was in.
 
-Failures are recorded, never dropped: a failed integration (``task.success`` False), a fit that
+Failures are recorded, never dropped: a failed or escaped trajectory (``task.success`` False), a fit that
 raised (the chunk is retried system by system; the error is stored) or a forecast with non-finite
 values all give ``failed=True``. :meth:`ForecastResults.median` counts failed sMAPE as 200 (the
 metric's maximum) and reports how many there were.
@@ -132,6 +132,7 @@ def default_forecasters(
     neural_steps: int = 1000,
     reservoir_size: int = 300,
     tune: bool = True,
+    max_candidates: int | None = None,
     include: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The benchmark's model set for series with ``pts_per_period`` points per period.
@@ -147,6 +148,8 @@ def default_forecasters(
         neural_steps: N-BEATS training steps.
         reservoir_size: echo-state network units.
         tune: give grids (True) or single configurations (False).
+        max_candidates: keep at most this many candidates per grid (evenly spaced, first and
+            last included), to trade tuning for speed.
         include: model names to keep (default all).
 
     Example::
@@ -180,6 +183,17 @@ def default_forecasters(
     }
     if not tune:
         models = {k: v[0] if isinstance(v, list) else v for k, v in models.items()}
+    elif max_candidates is not None:
+        if (
+            isinstance(max_candidates, bool)
+            or not isinstance(max_candidates, int)
+            or max_candidates < 1
+        ):
+            raise ValueError(f"max_candidates must be an int >= 1, got {max_candidates!r}")
+        for k, v in models.items():
+            if isinstance(v, list) and len(v) > max_candidates:
+                idx = np.unique(np.linspace(0, len(v) - 1, max_candidates).round().astype(int))
+                models[k] = [v[i] for i in idx]
     if include is not None:
         unknown = sorted(set(include) - set(models))
         if unknown:
@@ -328,7 +342,9 @@ def run_forecast_benchmark(
         rec = records.setdefault(m, {})
         for t in tasks:
             if not t.success and t.system not in rec:
-                rec[t.system] = _failed("trajectory integration failed")
+                rec[t.system] = _failed(
+                    "trajectory failed (integration error or escape from the attractor)"
+                )
         for group in groups.values():
             for i in range(0, len(group), chunk_size):
                 chunk = group[i : i + chunk_size]

@@ -237,7 +237,7 @@ def test_runner_resumes_with_identical_results(tmp_path, key):
         tasks, MODELS, key=key, path=tmp_path / "a.json", chunk_size=2, show_progress=False
     )
     assert full.complete() and full.failures() == {"NaiveMean": 1, "LinearAR": 1, "NVAR": 1}
-    assert full.records["NVAR"]["broken"]["error"] == "trajectory integration failed"
+    assert full.records["NVAR"]["broken"]["error"].startswith("trajectory failed")
     assert {r["candidate"] for s, r in full.records["LinearAR"].items() if s != "broken"} <= {0, 1}
 
     calls = []
