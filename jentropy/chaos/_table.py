@@ -97,7 +97,17 @@ def _finite(x: Any) -> Any:
     return [v if math.isfinite(v) else None for v in arr.tolist()]
 
 
-def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[str, Any]:
+def _starts(ys: Any, n: int, key: PRNGKeyArray) -> Any:
+    """``n`` rows of the second half of a trajectory, jittered by 1e-3 of its spread (so that
+    members decorrelate; see :func:`random_initial_conditions`)."""
+    half = ys[ys.shape[0] // 2 :]
+    pick, move = jax.random.split(key)
+    idx = jax.random.choice(pick, half.shape[0], (n,), replace=False)
+    x0 = half[idx]
+    return x0 + 1e-3 * jnp.std(half, axis=0) * jax.random.normal(move, x0.shape, x0.dtype)
+
+
+def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray, ys: Any = None) -> dict[str, Any]:
     from ._lyapunov import kaplan_yorke_dimension, lyapunov_spectrum, pesin_entropy
 
     dim = system.dim if system.kind != "delay" else cfg.max_exponents
@@ -111,7 +121,11 @@ def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[str, Any]:
     for _ in range(2):
         if dt is not None:
             kw["dt"] = dt
-        res = lyapunov_spectrum(system, n_exponents=k, n_ics=cfg.n_ics, key=key, **kw)
+        if ys is not None:  # start on the attractor from the table's own trajectory
+            kw["init_cond"] = _starts(ys, cfg.n_ics, key)
+        else:
+            kw["n_ics"] = cfg.n_ics
+        res = lyapunov_spectrum(system, n_exponents=k, key=key, **kw)
         if bool(np.all(np.asarray(res.success))):
             break
         if dt is None:
@@ -142,11 +156,11 @@ def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[str, Any]:
     return out
 
 
-def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[str, Any]:
+def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> tuple[dict, Any]:
     from ._dimension import correlation_dimension
     from ._multiscale import multiscale_entropy
     from ._spectral import dominant_period
-    from ._trajectory import make_trajectory
+    from ._trajectory import _postprocess, make_trajectory, params_as
     from ._zero_one import zero_one_test
 
     if system.kind == "map":
@@ -156,12 +170,13 @@ def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[
         tol = 1e-9 if jnp.zeros(()).dtype == jnp.float64 else 1e-6
         traj = make_trajectory(
             system, cfg.n_points, pts_per_period=cfg.pts_per_period, solver="dopri5",
-            rtol=tol, atol=tol,
+            rtol=tol, atol=tol, postprocess=False,
         )  # fmt: skip
         theiler, every = cfg.pts_per_period, max(1, cfg.pts_per_period // 5)
     if not bool(traj.success):
-        return {"trajectory_ok": False}
-    ys = traj.ys
+        return {"trajectory_ok": False}, None
+    raw = traj.ys  # states (Lyapunov starting points); properties use the bounded observables
+    ys = raw if system.kind != "flow" else _postprocess(system, raw, params_as(system, raw.dtype))
     dim = correlation_dimension(ys, theiler=theiler)
     slopes = np.asarray(dim.local_slopes)
     out: dict[str, Any] = {
@@ -178,7 +193,7 @@ def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> dict[
         period = float(dominant_period(ys, dt=dt))
         out["period"] = _finite(period)
         out["period_ratio_to_stored"] = _finite(period / system.period)
-    return out
+    return out, raw
 
 
 def system_properties(
@@ -203,15 +218,28 @@ def system_properties(
     k1, k2 = jax.random.split(key)
     seconds: dict[str, float] = {}
     status = "ok"
-    for part, fn, k in (("lyapunov", _lyapunov, k1), ("trajectory", _trajectory_properties, k2)):
+    ys = None
+
+    def attempt(part: str, fn: Any) -> Any:
+        nonlocal status
         start = time.perf_counter()
         try:
-            row.update(fn(system, cfg, k))
-        except Exception as e:  # a failure of one system is data for the table, not a crash
+            return fn()
+        except Exception as e:  # one system's failure is data for the table, not a crash
             status = "failed"
             row[f"{part}_error"] = f"{type(e).__name__}: {e}"
             row[f"{part}_traceback"] = traceback.format_exc(limit=3)
-        seconds[part] = round(time.perf_counter() - start, 3)
+            return None
+        finally:
+            seconds[part] = round(time.perf_counter() - start, 3)
+
+    got = attempt("trajectory", lambda: _trajectory_properties(system, cfg, k2))
+    if got is not None:
+        row.update(got[0])
+        ys = got[1]
+    lyap = attempt("lyapunov", lambda: _lyapunov(system, cfg, k1, ys))
+    if lyap is not None:
+        row.update(lyap)
     if row.get("lyapunov_members_ok", 1) == 0 or row.get("trajectory_ok") is False:
         status = "failed"
     row["seconds"] = seconds

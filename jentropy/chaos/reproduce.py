@@ -184,21 +184,23 @@ def _table_figure(table: dict, lorenz: np.ndarray) -> Any:
     )  # fmt: skip
     for ax, ours, theirs, label, log in panels:
         pts = [
-            (_stored(r, theirs), r.get(ours), r["kind"])
-            for r in table.values()
+            (_stored(r, theirs), r.get(ours), r["kind"], name)
+            for name, r in table.items()
             if r.get(ours) is not None
         ]
         seen = set()
-        for x, y, kind in pts:
+        for x, y, kind, name in pts:
             if not (np.isfinite(x) and y is not None):
                 continue
             if log and (x <= 0 or y <= 0):
                 continue
             ax.scatter(x, y, s=14, color=colors[kind], label=None if kind in seen else kind)
             seen.add(kind)
+            if len(pts) <= 20 or abs(np.log(max(y, 1e-12) / max(x, 1e-12))) > np.log(1.5):
+                ax.annotate(name, (x, y), fontsize=6, xytext=(3, 2), textcoords="offset points")
         good = [
             (x, y)
-            for x, y, _ in pts
+            for x, y, _, _ in pts
             if np.isfinite(x) and y is not None and (not log or min(x, y) > 0)
         ]
         if good:
