@@ -24,6 +24,8 @@ Example::
 import importlib
 from typing import Any
 
+from ._addition import AdditionPools as AdditionPools
+from ._addition import AdditionTask as AdditionTask
 from ._advantages import ADVANTAGE_ESTIMATORS as ADVANTAGE_ESTIMATORS
 from ._advantages import broadcast_to_tokens as broadcast_to_tokens
 from ._advantages import dr_grpo_advantages as dr_grpo_advantages
@@ -72,6 +74,9 @@ from ._rsr import group_buffer_clear as group_buffer_clear
 from ._rsr import group_buffer_init as group_buffer_init
 from ._rsr import group_buffer_pop as group_buffer_pop
 from ._rsr import group_buffer_push as group_buffer_push
+from ._sampling import Completions as Completions
+from ._sampling import generate as generate
+from ._sampling import sequence_logprobs as sequence_logprobs
 from ._semantic_entropy import SEED_MODULATIONS as SEED_MODULATIONS
 from ._semantic_entropy import seed_advantage_scale as seed_advantage_scale
 from ._semantic_entropy import seed_grpo_advantages as seed_grpo_advantages
@@ -79,11 +84,28 @@ from ._semantic_entropy import semantic_entropy as semantic_entropy
 from ._semantic_entropy import semantic_entropy_max as semantic_entropy_max
 from ._semantic_entropy import sequence_log_likelihood as sequence_log_likelihood
 
-# Names defined in files that import flax: resolved on first access (module __getattr__).
-_LAZY: dict[str, str] = {}
+# The policy, the trainer and what they pull in (flax, optax, jentropy.train, jentropy.parallel)
+# load on first access (module __getattr__), so ``import jentropy.rl`` stays light.
+_LAZY: dict[str, str] = {
+    "TinyLM": "_policy",
+    "make_policy": "_sft",
+    "train_sft": "_sft",
+    "evaluate_addition": "_sft",
+    "pass_at_k": "_sft",
+    "rollout_groups": "_rollout",
+    "RLConfig": "_trainer",
+    "RLResult": "_trainer",
+    "RLState": "_trainer",
+    "train_rl": "_trainer",
+}
 
 __all__ = [
     "ADVANTAGE_ESTIMATORS",
+    "AdditionPools",
+    "AdditionTask",
+    "Completions",
+    "generate",
+    "sequence_logprobs",
     "IMPORTANCE_LEVELS",
     "KL_ESTIMATORS",
     "LOSS_AGG_MODES",
