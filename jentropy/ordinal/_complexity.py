@@ -125,7 +125,7 @@ def entropy_complexity(
     Example::
 
         t = jnp.arange(100_000)
-        H, C = entropy_complexity(jnp.sin(2 * jnp.pi * t / 100), n=5)   # ≈ (0.217, 0.193)
+        H, C = entropy_complexity(jnp.sin(2 * jnp.pi * t / 100), n=5)   # ≈ (0.21, 0.19)
         H, C = entropy_complexity(batch, n=5, delay=jnp.arange(1, 100))  # (B, 99) each
     """
     return _entropy_complexity(x, n, delay, allow_large)

@@ -290,7 +290,8 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
         f"energy drifts by {drift[1]:.1f} J) t_nat = {t_nat_loose:.2f} s and ℓ = 10 give "
         f"({loose_h:.3f}, {loose_c:.3f}) against the spec's (0.600, 0.351). Plane markers use "
         "jentropy's JAX generators: the sine and Hénon series differ from NumPy's in the last "
-        "bits, which flips tied values (sine P = 100: H 0.2166 vs the oracle's 0.2141)."
+        f"bits, which flips tied values (sine P = 100: H {points['sine'][0]:.4f} vs the "
+        f"oracle's {oracle['oracle_sine_H']:.4f})."
     )
     return Result(figures={"hc_plane": fig}, metrics=metrics, notes=notes)
 
