@@ -47,12 +47,23 @@ class LyapunovResult(NamedTuple):
 
 
 def _orthonormalize(q: Array) -> tuple[Array, Array]:
-    """``Q, log|diag R|`` of the thin QR of ``q`` (``(D, k)``)."""
-    if q.shape[1] == 1:
-        r = jnp.linalg.norm(q[:, 0])
-        return q / r, jnp.log(r)[None]
-    qq, rr = jnp.linalg.qr(q)
-    return qq, jnp.log(jnp.abs(jnp.diagonal(rr)))
+    """``Q, log|diag R|`` of the thin QR of ``q`` (``(D, k)``).
+
+    Modified Gram–Schmidt, unrolled over the ``k`` columns: for the few exponents wanted here it
+    is several times faster than a LAPACK call per member, and the vectors are re-orthonormalised
+    often enough (growth ratio ``exp((λ1 − λk) τ)`` per interval) to stay well conditioned; it
+    is applied twice when ``k > 1`` (the classic "twice is enough" re-orthogonalisation).
+    """
+    cols, logs = [], []
+    for j in range(q.shape[1]):
+        v = q[:, j]
+        for _ in range(2 if cols else 1):
+            for c in cols:
+                v = v - jnp.dot(c, v) * c
+        r = jnp.sqrt(jnp.dot(v, v))
+        cols.append(v / r)
+        logs.append(jnp.log(r))
+    return jnp.stack(cols, axis=1), jnp.stack(logs)
 
 
 def benettin(
