@@ -238,8 +238,8 @@ def _draw_plane(ax: Any, n: int = N) -> None:
     ax.text(0.40, 0.225, "regular", ha="center", fontsize=12, color="tab:blue", alpha=0.8)
     ax.text(0.72, 0.27, "complex", ha="center", fontsize=12, color="tab:orange")
     ax.text(0.80, 0.165, "stochastic", ha="center", fontsize=12, color="dimgray")
-    ax.set_xlim(0, 1.0)
-    ax.set_ylim(0, 0.5)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(-0.005, 0.5)
 
 
 @register("ordinal", description="H–C plane (n = 5): bounds, regions, the paper's signals")
