@@ -67,8 +67,12 @@ def _dysts_model(name):
 
 
 def _dysts_traj(model, n, ics, **kw):
+    """dysts trajectories, one call per initial condition (dysts loops serially anyway);
+    ``ics=None``: its stored initial condition."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if ics is None:
+            return np.asarray(model.make_trajectory(n, **kw))[None]
         return np.stack(
             [np.asarray(model.make_trajectory(n, init_cond=ic, **kw)) for ic in np.atleast_2d(ics)]
         )
