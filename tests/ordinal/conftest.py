@@ -41,8 +41,8 @@ def oracle_series():
 
 @pytest.fixture(scope="session")
 def peer_series():
-    """White noise, sine, logistic, Hénon and an integer-valued (tie-heavy) series, 4000 points."""
-    num = 4000
+    """White noise, sine, logistic, Hénon and an integer-valued (tie-heavy) series, 2500 points."""
+    num = 2500
     rng = np.random.default_rng(7)
     return {
         "white": rng.standard_normal(num),

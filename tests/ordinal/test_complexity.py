@@ -137,7 +137,7 @@ def _bounds(n):
 )
 @given(
     n=st.sampled_from([3, 4]),
-    delay=st.sampled_from([1, 2]),
+    delay=st.just(1),  # delays only subsample the series: one compiled program per n
     levels=st.sampled_from([0, 3, 50]),
     seed=st.integers(0, 2**31 - 1),
 )

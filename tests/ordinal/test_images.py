@@ -7,7 +7,7 @@ import pytest
 from jentropy import ordinal
 
 
-@pytest.mark.parametrize("dx, dy, tx, ty", [(2, 2, 1, 1), (3, 2, 1, 2)])
+@pytest.mark.parametrize("dx, dy, tx, ty", [(3, 2, 1, 2)])  # non-square, row delay 2
 def test_image_patterns_match_ordpy(x64, dx, dy, tx, ty):
     rng = np.random.default_rng(0)
     images = np.stack(

@@ -23,7 +23,7 @@ QS = np.array([0.5, 1.0, 2.0, 3.0])
 @pytest.mark.parametrize("name", ["white", "logistic", "ties"])
 def test_weighted_permutation_entropy(x64, peer_series, name):
     x = peer_series[name]
-    for n, ell in [(3, 1), (4, 2), (6, 5)]:
+    for n, ell in [(3, 1), (6, 5)]:
         got = ordinal.weighted_permutation_entropy(x, n, ell)
         ref = ordpy.weighted_permutation_entropy(x, dx=n, taux=ell)
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-10)
@@ -77,13 +77,11 @@ def test_divergence_maxima_closed_forms(x64):
     from jentropy.ordinal import _variants  # the normalisers are private: test them directly
 
     orders = jnp.array([0.5, 2.0, 3.0])
-    jr, jt = jax.jit(_variants._jensen_renyi), jax.jit(_variants._jensen_tsallis)
-    for num in (120,):
-        delta = jnp.zeros(num).at[0].set(1.0)
-        expected_r = [_jr_max(num, float(a)) for a in orders]
-        expected_t = [_jt_max(num, float(a)) for a in orders]
-        np.testing.assert_allclose(jr(delta, orders), expected_r, rtol=1e-12)
-        np.testing.assert_allclose(jt(delta, orders), expected_t, rtol=1e-12)
+    both = jax.jit(lambda p, a: (_variants._jensen_renyi(p, a), _variants._jensen_tsallis(p, a)))
+    num = 120
+    jr, jt = both(jnp.zeros(num).at[0].set(1.0), orders)
+    np.testing.assert_allclose(jr, [_jr_max(num, float(a)) for a in orders], rtol=1e-12)
+    np.testing.assert_allclose(jt, [_jt_max(num, float(a)) for a in orders], rtol=1e-12)
 
 
 def test_missing_patterns(x64, peer_series):
