@@ -342,10 +342,10 @@ def make_trajectory(
     ts = jnp.linspace(0.0, span, n, dtype=dtype)
     args = (p, mean, std)
     if noise > 0:
-        ys, success = _solve_noisy(system, z0, ts, args, noise, noise_key, batched, dt)
+        ys, success = _solve_noisy(system, z0, ts, span, args, noise, noise_key, batched, dt)
     elif solver == "rk4":
         step = system.dt if dt is None else dt
-        ys, success = _solve_rk4(system, z0, ts, args, step, batched, shard)
+        ys, success = _solve_rk4(system, z0, ts, span, args, step, batched, shard)
     else:
         ys, success = _solve_flow(
             system, z0, ts, args, rtol, atol, solver, max_steps, batched, shard
@@ -417,10 +417,10 @@ class _RK4Solve(eqx.Module):
         return ys, jnp.all(jnp.isfinite(ys), axis=(-2, -1))
 
 
-def _solve_rk4(system, z0, ts, args, dt, batched, shard):
+def _solve_rk4(system, z0, ts, span, args, dt, batched, shard):
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt!r}")
-    spacing = float(ts[1] - ts[0])
+    spacing = span / (ts.shape[0] - 1)  # a Python float, also under jit
     sub = max(1, math.ceil(spacing / dt - 1e-9))
     step = jnp.asarray(spacing / sub, z0.dtype)
     solve = _RK4Solve(_Batched(_FlowField(system.fn)), step, args, (ts.shape[0] - 1) * sub, sub)
@@ -432,12 +432,12 @@ def _solve_rk4(system, z0, ts, args, dt, batched, shard):
     return maybe_sharded(solve, z0, shard)
 
 
-def _solve_noisy(system, z0, ts, args, noise, key, batched, dt=None):
+def _solve_noisy(system, z0, ts, span, args, noise, key, batched, dt=None):
     from jentropy import integrate
 
     dtype = z0.dtype
-    dt = min(system.dt if dt is None else dt, float(ts[1] - ts[0]))
-    n_steps = math.ceil(float(ts[-1]) / dt) + 16
+    dt = min(system.dt if dt is None else dt, span / (ts.shape[0] - 1))
+    n_steps = math.ceil(span / dt) + 16
     amp = jnp.full((system.dim,), noise, dtype)
     sol = integrate.solve_sde(
         _Drift(system.fn), _Diffusion(), z0 if batched else z0[None], ts, key=key,

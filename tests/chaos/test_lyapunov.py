@@ -114,3 +114,13 @@ def test_bad_arguments():
         chaos.lyapunov_spectrum("Henon", renorm_every=0)
     with pytest.raises(ValueError, match="1-D"):
         chaos.kaplan_yorke_dimension(jnp.ones((2, 2)))
+
+
+def test_vmap_over_parameters(x64):
+    x0 = jnp.array([[0.1, 0.1]])
+
+    def lam(a):
+        return chaos.lyapunov_spectrum("Henon", init_cond=x0, params={"a": a}, time=500.0).exponents
+
+    a = jnp.array([1.2, 1.4])
+    np.testing.assert_allclose(jax.vmap(lam)(a), jnp.stack([lam(v) for v in a]), rtol=1e-10)
