@@ -233,11 +233,7 @@ class EchoStateNetwork:
             states = cfg.drive(w, w_in, z, jnp.zeros(cfg.size))    # (T, N)
         """
 
-        def body(r: Array, u: Array) -> tuple[Array, Array]:
-            r = self._update(w, w_in, r, u)
-            return r, r
-
-        return jax.lax.scan(body, state, inputs)[1]
+        return _drive(self, w, w_in, inputs, state)
 
     def _update(self, w: Array, w_in: Array, r: Array, u: Array) -> Array:
         pre = w @ r + w_in[:, 0] + w_in[:, 1:] @ u
@@ -266,6 +262,15 @@ class EchoStateNetwork:
 
         _, zs = jax.lax.scan(body, (r, z[-1]), None, length=horizon)
         return zs * params.scale + params.mean
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _drive(cfg: EchoStateNetwork, w: Array, w_in: Array, inputs: Array, state: Array) -> Array:
+    def body(r: Array, u: Array) -> tuple[Array, Array]:
+        r = cfg._update(w, w_in, r, u)
+        return r, r
+
+    return jax.lax.scan(body, state, inputs)[1]
 
 
 @functools.partial(jax.jit, static_argnums=0)

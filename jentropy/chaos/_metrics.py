@@ -55,6 +55,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from ._metrics_common import Series, as_series, nan_unless_finite, pair
+from ._metrics_correlation import kendall, pearson, spearman
+
 __all__ = [
     "METRICS",
     "coefficient_of_variation",
@@ -73,47 +76,6 @@ __all__ = [
     "spearman",
     "wape",
 ]
-
-Series = Float[ArrayLike, "*batch time dim"]
-
-
-def _as_series(y: ArrayLike, name: str) -> Array:
-    y = jnp.asarray(y)
-    if not jnp.issubdtype(y.dtype, jnp.floating):
-        if not (jnp.issubdtype(y.dtype, jnp.integer) or y.dtype == jnp.bool_):
-            raise TypeError(f"{name} must be a real array, got dtype {y.dtype}")
-        y = y.astype(jnp.zeros(()).dtype)
-    if y.ndim == 0:
-        raise ValueError(f"{name} must have shape (T,) or (..., T, D), got a scalar")
-    if y.ndim == 1:
-        y = y[:, None]
-    if y.shape[-2] < 1:
-        raise ValueError(f"{name} must hold at least one time point, got shape {y.shape}")
-    return y
-
-
-def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[Array, Array]:
-    yt = _as_series(y_true, "y_true")
-    yp = _as_series(y_pred, "y_pred")
-    if yt.shape != yp.shape:
-        raise ValueError(
-            f"y_true and y_pred must have the same shape (..., T, D), got {yt.shape} and {yp.shape}"
-        )
-    dtype = jnp.result_type(yt.dtype, yp.dtype)
-    return yt.astype(dtype), yp.astype(dtype)
-
-
-def _finite(*ys: Array) -> Array:
-    """True per series where every entry of every input is finite (shape ``(...)``)."""
-    ok = [jnp.all(jnp.isfinite(y), axis=(-2, -1)) for y in ys]
-    out = ok[0]
-    for o in ok[1:]:
-        out = out & o
-    return out
-
-
-def _nan_unless_finite(value: Array, *ys: Array) -> Array:
-    return jnp.where(_finite(*ys), value, jnp.nan)
 
 
 def _ratio(num: Array, den: Array) -> Array:
@@ -143,9 +105,9 @@ def smape(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         smape(jnp.array([1.0, 2.0]), jnp.array([1.0, 1.0]))   # 200·(0 + 1/3)/2 ≈ 33.33
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     terms = _ratio(jnp.abs(yt - yp), jnp.abs(yt) + jnp.abs(yp))
-    return _nan_unless_finite(200 * _mean_td(terms), yt, yp)
+    return nan_unless_finite(200 * _mean_td(terms), yt, yp)
 
 
 @jax.jit
@@ -156,8 +118,8 @@ def mae(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         mae(jnp.zeros(4), jnp.ones(4))   # 1.0
     """
-    yt, yp = _pair(y_true, y_pred)
-    return _nan_unless_finite(_mean_td(jnp.abs(yt - yp)), yt, yp)
+    yt, yp = pair(y_true, y_pred)
+    return nan_unless_finite(_mean_td(jnp.abs(yt - yp)), yt, yp)
 
 
 @jax.jit
@@ -168,8 +130,8 @@ def mse(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         mse(jnp.zeros(4), 2 * jnp.ones(4))   # 4.0
     """
-    yt, yp = _pair(y_true, y_pred)
-    return _nan_unless_finite(_mean_td(jnp.square(yt - yp)), yt, yp)
+    yt, yp = pair(y_true, y_pred)
+    return nan_unless_finite(_mean_td(jnp.square(yt - yp)), yt, yp)
 
 
 @jax.jit
@@ -197,14 +159,14 @@ def nrmse(
 
         y = jnp.array([0.0, 2.0]); nrmse(y, y + 1.0)   # σ = 1 → 1.0
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     sigma = jnp.std(yt, axis=-2) if scale is None else jnp.asarray(scale, yt.dtype)
     if sigma.shape != yt.shape[:-2] + yt.shape[-1:]:
         raise ValueError(
             f"scale must have shape {yt.shape[:-2] + yt.shape[-1:]}, got {sigma.shape}"
         )
     terms = _ratio(jnp.square(yt - yp), jnp.square(sigma)[..., None, :])
-    return _nan_unless_finite(jnp.sqrt(_mean_td(terms)), yt, yp)
+    return nan_unless_finite(jnp.sqrt(_mean_td(terms)), yt, yp)
 
 
 @jax.jit
@@ -219,11 +181,11 @@ def r2_score(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         y = jnp.array([1.0, 2.0, 3.0]); r2_score(y, jnp.full(3, 2.0))   # 0.0
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     sse = jnp.sum(jnp.square(yt - yp), axis=-2)
     sst = jnp.sum(jnp.square(yt - jnp.mean(yt, axis=-2, keepdims=True)), axis=-2)
     r2 = jnp.where(sst > 0, 1 - sse / jnp.where(sst > 0, sst, 1), jnp.where(sse > 0, 0, 1))
-    return _nan_unless_finite(jnp.mean(r2, axis=-1), yt, yp)
+    return nan_unless_finite(jnp.mean(r2, axis=-1), yt, yp)
 
 
 @jax.jit
@@ -234,8 +196,8 @@ def mape(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         mape(jnp.array([2.0, 4.0]), jnp.array([1.0, 4.0]))   # 25.0
     """
-    yt, yp = _pair(y_true, y_pred)
-    return _nan_unless_finite(100 * _mean_td(_ratio(jnp.abs(yt - yp), jnp.abs(yt))), yt, yp)
+    yt, yp = pair(y_true, y_pred)
+    return nan_unless_finite(100 * _mean_td(_ratio(jnp.abs(yt - yp), jnp.abs(yt))), yt, yp)
 
 
 @jax.jit
@@ -246,9 +208,9 @@ def wape(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         wape(jnp.array([2.0, 4.0]), jnp.array([1.0, 4.0]))   # 100·1/6 ≈ 16.67
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     num = jnp.sum(jnp.abs(yt - yp), axis=(-2, -1))
-    return _nan_unless_finite(100 * _ratio(num, jnp.sum(jnp.abs(yt), axis=(-2, -1))), yt, yp)
+    return nan_unless_finite(100 * _ratio(num, jnp.sum(jnp.abs(yt), axis=(-2, -1))), yt, yp)
 
 
 @jax.jit
@@ -261,9 +223,9 @@ def marre(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
 
         marre(jnp.array([0.0, 4.0]), jnp.array([1.0, 4.0]))   # 100·(1/4 + 0)/2 = 12.5
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     rng = (jnp.max(yt, axis=-2) - jnp.min(yt, axis=-2))[..., None, :]
-    return _nan_unless_finite(100 * _mean_td(_ratio(jnp.abs(yt - yp), rng)), yt, yp)
+    return nan_unless_finite(100 * _mean_td(_ratio(jnp.abs(yt - yp), rng)), yt, yp)
 
 
 @jax.jit
@@ -276,12 +238,12 @@ def coefficient_of_variation(y_true: Series, y_pred: Series) -> Float[Array, "*b
 
         coefficient_of_variation(jnp.array([1.0, 3.0]), jnp.array([2.0, 2.0]))   # 50.0
     """
-    yt, yp = _pair(y_true, y_pred)
+    yt, yp = pair(y_true, y_pred)
     r = jnp.sqrt(_mean_td(jnp.square(yt - yp)))
     m = _mean_td(yt)
     safe = jnp.where(m != 0, m, 1)
     out = jnp.where(m != 0, 100 * r / safe, jnp.where(r > 0, jnp.inf, 0))
-    return _nan_unless_finite(out, yt, yp)
+    return nan_unless_finite(out, yt, yp)
 
 
 @functools.partial(jax.jit, static_argnames="season")
@@ -303,8 +265,8 @@ def mase(
 
         mase(jnp.array([3.0, 4.0]), jnp.array([3.0, 3.0]), jnp.array([0.0, 1.0, 2.0]))  # 0.5
     """
-    yt, yp = _pair(y_true, y_pred)
-    ytr = _as_series(y_train, "y_train").astype(yt.dtype)
+    yt, yp = pair(y_true, y_pred)
+    ytr = as_series(y_train, "y_train").astype(yt.dtype)
     if isinstance(season, bool) or not isinstance(season, int) or season < 1:
         raise ValueError(f"season must be an int >= 1, got {season!r}")
     if ytr.shape[:-2] != yt.shape[:-2] or ytr.shape[-1] != yt.shape[-1]:
@@ -315,106 +277,7 @@ def mase(
         raise ValueError(f"y_train needs more than season={season} time points, got {ytr.shape}")
     scale = _mean_td(jnp.abs(ytr[..., season:, :] - ytr[..., :-season, :]))
     out = _ratio(_mean_td(jnp.abs(yt - yp)), scale)
-    return _nan_unless_finite(out, yt, yp, ytr)
-
-
-def _pearson_columns(a: Array, b: Array) -> Array:
-    """Pearson correlation over axis −2 per column (NaN for a zero-variance column)."""
-    a = a - jnp.mean(a, axis=-2, keepdims=True)
-    b = b - jnp.mean(b, axis=-2, keepdims=True)
-    # normalise before multiplying so that tiny or huge scales neither underflow nor overflow
-    na = jnp.sqrt(jnp.sum(jnp.square(a), axis=-2, keepdims=True))
-    nb = jnp.sqrt(jnp.sum(jnp.square(b), axis=-2, keepdims=True))
-    ok = (na > 0) & (nb > 0)
-    a = a / jnp.where(ok, na, 1)
-    b = b / jnp.where(ok, nb, 1)
-    r = jnp.clip(jnp.sum(a * b, axis=-2), -1, 1)
-    return jnp.where(ok[..., 0, :], r, jnp.nan)
-
-
-@jax.jit
-def pearson(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
-    """Pearson correlation of y_d and ŷ_d over time, averaged over coordinates d.
-
-    NaN when a coordinate of either series is constant (as ``scipy.stats.pearsonr``).
-
-    Example::
-
-        pearson(jnp.array([1.0, 2.0, 3.0]), jnp.array([2.0, 4.0, 7.0]))   # ≈ 0.9934
-    """
-    yt, yp = _pair(y_true, y_pred)
-    return _nan_unless_finite(jnp.mean(_pearson_columns(yt, yp), axis=-1), yt, yp)
-
-
-def _average_ranks(x: Array) -> Array:
-    """1-based ranks along axis −2, ties receiving the mean of their positions (scipy's
-    ``rankdata(method="average")``)."""
-
-    def ranks_1d(v: Array) -> Array:
-        s = jnp.sort(v)
-        lo = jnp.searchsorted(s, v, side="left")
-        hi = jnp.searchsorted(s, v, side="right")
-        return (lo + hi + 1).astype(v.dtype) / 2
-
-    moved = jnp.moveaxis(x, -2, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    ranks = jax.vmap(ranks_1d)(flat).reshape(moved.shape)
-    return jnp.moveaxis(ranks, -1, -2)
-
-
-@jax.jit
-def spearman(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
-    """Spearman rank correlation per coordinate (Pearson of average ranks), averaged over d.
-
-    Matches ``scipy.stats.spearmanr`` including ties; NaN for a constant coordinate.
-
-    Example::
-
-        spearman(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 5.0, 4.0]))   # 0.5
-    """
-    yt, yp = _pair(y_true, y_pred)
-    r = _pearson_columns(_average_ranks(yt), _average_ranks(yp))
-    return _nan_unless_finite(jnp.mean(r, axis=-1), yt, yp)
-
-
-def _kendall_1d(x: Array, y: Array) -> Array:
-    n = x.shape[0]
-
-    def row(i, acc):
-        s, tx, ty = acc
-        later = jnp.arange(n) > i
-        dx = jnp.sign(x - x[i])
-        dy = jnp.sign(y - y[i])
-        s = s + jnp.sum(jnp.where(later, dx * dy, 0))
-        tx = tx + jnp.sum(later & (dx == 0)).astype(jnp.int32)
-        ty = ty + jnp.sum(later & (dy == 0)).astype(jnp.int32)
-        return s, tx, ty
-
-    zero_i = jnp.zeros((), jnp.int32)
-    s, tx, ty = jax.lax.fori_loop(0, n, row, (jnp.zeros((), x.dtype), zero_i, zero_i))
-    n0 = n * (n - 1) // 2
-    den = jnp.sqrt((n0 - tx).astype(x.dtype)) * jnp.sqrt((n0 - ty).astype(x.dtype))
-    return jnp.where(den > 0, jnp.clip(s / jnp.where(den > 0, den, 1), -1, 1), jnp.nan)
-
-
-@jax.jit
-def kendall(y_true: Series, y_pred: Series) -> Float[Array, "*batch"]:
-    """Kendall's τ-b per coordinate (ties corrected, as ``scipy.stats.kendalltau``), averaged
-    over coordinates. O(T²) work, O(T) memory per series. NaN for a constant coordinate.
-
-    τ-b = Σ_{i<j} sgn(x_j − x_i) sgn(y_j − y_i) / sqrt((n0 − n_x)(n0 − n_y)), n0 = T(T−1)/2,
-    n_x and n_y the numbers of tied pairs.
-
-    Example::
-
-        kendall(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 3.0, 2.0]))   # 1/3
-    """
-    yt, yp = _pair(y_true, y_pred)
-    a = jnp.moveaxis(yt, -2, -1)
-    b = jnp.moveaxis(yp, -2, -1)
-    flat = jax.vmap(_kendall_1d)(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]))
-    tau = flat.reshape(a.shape[:-1])
-    return _nan_unless_finite(jnp.mean(tau, axis=-1), yt, yp)
+    return nan_unless_finite(out, yt, yp, ytr)
 
 
 #: Metric name → function of ``(y_true, y_pred)``; ``mase`` also takes ``y_train``.
@@ -465,9 +328,6 @@ def forecast_metrics(
         raise ValueError(f"names: unknown metric(s) {unknown}; known: {list(METRICS)}")
     if "mase" in names and y_train is None:
         raise ValueError("names includes 'mase', which needs y_train")
-    if "mase" in names:
-        # validate eagerly (shapes, season), so the jitted call below sees checked inputs
-        mase(jnp.zeros((2, 1)), jnp.zeros((2, 1)), jnp.zeros((season + 1, 1)), season)
     return _metrics_jit(tuple(names), season, y_true, y_pred, y_train)
 
 
