@@ -12,7 +12,10 @@ with one shared interface:
   same key, as the paper's per-system runs used one seed.
 
 ``params`` is an Equinox module that carries its configuration as a static field, so
-``forecast`` needs nothing else. Multi-step forecasts are recursive (each prediction is fed back),
+``forecast`` needs nothing else. A custom forecaster plugs into the same functions and the runner
+by implementing two methods on a hashable configuration: ``_fit_batch(series (B, T, D), key) ->
+params`` (an Equinox module with the static field ``config`` and an array ``mean`` of shape
+``(B, D)``) and ``_predict(params, context (T, D), horizon) -> (horizon, D)`` (traceable). Multi-step forecasts are recursive (each prediction is fed back),
 except N-BEATS, which emits a block of ``output_size`` points at a time.
 
 Models with learned weights work on the series standardised per coordinate with the fitted
@@ -37,6 +40,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 __all__ = [
@@ -206,11 +210,18 @@ def fit_forecasters(config: Any, series: Float[ArrayLike, "B T D"], *, key: PRNG
     return config._fit_batch(as_series(series, batched=True), key)
 
 
-def forecast(params: Any, context: Float[ArrayLike, "T D"], horizon: int) -> Float[Array, "H D"]:
+def forecast(
+    params: Any, context: Float[ArrayLike, "T D"], horizon: int, *, on_failure: str = "raise"
+) -> Float[Array, "H D"]:
     """Forecast the ``horizon`` points that follow ``context`` ``(T_c, D)``; returns ``(horizon, D)``.
 
     ``params`` comes from :func:`fit_forecaster`. The context is usually the fitted series
     (the benchmark protocol), but any history from the same system works.
+
+    Recursive forecasts can diverge (a quadratic NVAR, a reservoir in closed loop): with
+    ``on_failure="raise"`` a forecast holding NaN/inf raises ``FloatingPointError`` (under an
+    outer ``jit``: an Equinox runtime error); ``on_failure="nan"`` returns it as it is, for
+    callers that record failures themselves (the benchmark runner does).
 
     Example::
 
@@ -219,13 +230,17 @@ def forecast(params: Any, context: Float[ArrayLike, "T D"], horizon: int) -> Flo
     if not hasattr(params, "config"):
         raise TypeError(f"params must come from fit_forecaster, got {type(params).__name__}")
     check_int(horizon, "horizon")
-    return _forecast_one(params, check_context(context, params, 1), horizon)
+    out = _forecast_one(params, check_context(context, params, 1), horizon)
+    return _checked(out[None], on_failure, "forecast")[0]
 
 
 def forecast_many(
-    params: Any, contexts: Float[ArrayLike, "B T D"], horizon: int
+    params: Any, contexts: Float[ArrayLike, "B T D"], horizon: int, *, on_failure: str = "raise"
 ) -> Float[Array, "B H D"]:
     """:func:`forecast` for stacked parameters and a batch of contexts ``(B, T_c, D)``.
+
+    ``on_failure`` as in :func:`forecast`; the error names the members whose forecast is not
+    finite.
 
     Example::
 
@@ -235,7 +250,24 @@ def forecast_many(
         raise TypeError(f"params must come from fit_forecasters, got {type(params).__name__}")
     check_int(horizon, "horizon")
     ctx = as_series(contexts, "contexts", batched=True)
-    return _forecast_many(params, ctx, horizon)
+    return _checked(_forecast_many(params, ctx, horizon), on_failure, "forecast_many")
+
+
+def _checked(out: Array, on_failure: str, fn: str) -> Array:
+    if on_failure not in ("raise", "nan"):
+        raise ValueError(f"on_failure must be 'raise' or 'nan', got {on_failure!r}")
+    if on_failure == "nan":
+        return out
+    finite = jnp.all(jnp.isfinite(out), axis=(-2, -1))
+    if isinstance(out, jax.core.Tracer):
+        return eqx.error_if(out, ~jnp.all(finite), f"{fn}: the forecast diverged (NaN/inf)")
+    bad = np.flatnonzero(~np.asarray(finite))
+    if bad.size:
+        raise FloatingPointError(
+            f"{fn}: the forecast diverged (NaN/inf) for member(s) {bad.tolist()[:20]}; pass "
+            "on_failure='nan' to get it anyway"
+        )
+    return out
 
 
 @eqx.filter_jit

@@ -196,7 +196,23 @@ def forecast_benchmark(*, scale: str, key: jax.Array) -> Result:
         "forecast_benchmark": _distribution_figure(runs),
         "forecast_examples": _examples_figure(runs[("coarse", False, 0.0)], scale),
     }
-    return Result(figures=figures, metrics=metrics, notes=_benchmark_notes(scale, runs))
+    return Result(
+        figures=figures, metrics=_headline_first(metrics), notes=_benchmark_notes(scale, runs)
+    )
+
+
+def _headline_first(metrics: dict[str, Any]) -> dict[str, Any]:
+    """N-BEATS (the paper's headline model) and the best model first, for the summary table."""
+    keys = sorted(
+        metrics,
+        key=lambda k: (
+            not k.startswith("median_smape_"),
+            "ci95" in k,
+            "NBeats" not in k,
+            "EchoStateNetwork" not in k,
+        ),
+    )
+    return {k: metrics[k] for k in keys}
 
 
 def _distribution_figure(runs: dict) -> Any:
@@ -349,6 +365,19 @@ def forecast_vs_lyapunov(*, scale: str, key: jax.Array) -> Result:
         "forecast_vs_lyapunov": _scatter_figure(runs[last], table[last], last),
         "lyapunov_correlation": _correlation_figure(runs, table),
     }
+    for gran in grans:
+        metrics[f"positive_correlations_{gran}"] = (
+            f"{sum(r > 0 for r, _, _ in table[gran])}/{len(table[gran])}"
+        )
+    order = sorted(
+        metrics,
+        key=lambda k: (
+            not k.startswith(("spearman_", "positive")),
+            "_p_" in k or "ci95" in k,
+            "NBeats" not in k and "positive" not in k,
+        ),
+    )
+    metrics = {k: metrics[k] for k in order}
     return Result(figures=figures, metrics=metrics, notes=_lyapunov_notes(scale, runs, table))
 
 

@@ -254,13 +254,13 @@ def _run_chunk(
         val = []
         for c in cands:
             params = fit_forecasters(c, train[:, :split], key=key)
-            pred = forecast_many(params, train[:, :split], horizon)
+            pred = forecast_many(params, train[:, :split], horizon, on_failure="nan")
             val.append(np.nan_to_num(np.asarray(smape(train[:, split:], pred)), nan=np.inf))
         choice = np.argmin(np.stack(val), axis=0)
     pred = np.zeros(test[:, split:].shape, test.dtype)
     for ci in sorted(set(choice.tolist())):
         params = fit_forecasters(cands[ci], test[:, :split], key=key)
-        pc = np.asarray(forecast_many(params, test[:, :split], horizon))
+        pc = np.asarray(forecast_many(params, test[:, :split], horizon, on_failure="nan"))
         pred[choice == ci] = pc[choice == ci]
     values = forecast_metrics(test[:, split:], jnp.asarray(pred), test[:, :split], names=names)
     values = {k: np.asarray(v) for k, v in values.items()}

@@ -309,6 +309,16 @@ def test_runner_resumes_with_identical_results(tmp_path, key):
     assert vals[-1].tolist() == [200.0, 200.0, 200.0]
 
 
+def test_diverging_forecast_is_reported(key):
+    y = _sines(2, 40)
+    params = chaos.fit_forecasters(_NaNForecaster(), y, key=key)
+    with pytest.raises(FloatingPointError, match=r"member\(s\) \[0, 1\]"):
+        chaos.forecast_many(params, y, 5)
+    assert np.isnan(chaos.forecast_many(params, y, 5, on_failure="nan")).all()
+    with pytest.raises(FloatingPointError, match="diverged"):
+        chaos.forecast(chaos.fit_forecaster(_NaNForecaster(), y[0], key=key), y[0], 5)
+
+
 def test_runner_records_non_finite_forecasts(key):
     res = chaos.run_forecast_benchmark(
         _tasks()[:3], {"NaN": _NaNForecaster()}, key=key, show_progress=False
