@@ -79,7 +79,7 @@ def table_config(scale: str) -> TableConfig:
     return pick(
         scale,
         smoke=TableConfig(10.0, 1000, 2, 4, 600, 20, 3),
-        quick=TableConfig(50.0, 5000, 4, 10, 2000, 20, 5),
+        quick=TableConfig(50.0, 5000, 4, 4, 2000, 20, 5),
         full=TableConfig(),
     )
 

@@ -124,3 +124,18 @@ def test_vmap_over_parameters(x64):
 
     a = jnp.array([1.2, 1.4])
     np.testing.assert_allclose(jax.vmap(lam)(a), jnp.stack([lam(v) for v in a]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_orthonormalization_matches_qr(x64, k):
+    from jentropy.chaos._lyapunov import _orthonormalize
+
+    q = jax.random.normal(jax.random.key(k), (12, k), jnp.float64)
+    qq, logs = _orthonormalize(q)
+    _, r = np.linalg.qr(np.asarray(q))
+    np.testing.assert_allclose(logs, np.log(np.abs(np.diag(r))), rtol=1e-12)
+    np.testing.assert_allclose(qq.T @ qq, np.eye(k), atol=1e-13)
+    r_ours = np.asarray(qq.T @ q)  # q = Q R with R upper triangular, diag R = exp(logs) > 0
+    np.testing.assert_allclose(np.tril(r_ours, -1), 0, atol=1e-12)
+    np.testing.assert_allclose(np.diag(r_ours), np.exp(logs), rtol=1e-12)
+    np.testing.assert_allclose(qq @ r_ours, q, atol=1e-12)
