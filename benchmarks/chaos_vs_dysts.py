@@ -243,6 +243,16 @@ def main() -> None:
                   f" in {c['dysts_s']:.1f} s | {c['speedup']:.0f}x")  # fmt: skip
     out["load_average_end"] = list(os.getloadavg())
     path = os.path.join(RESULTS, "chaos_vs_dysts.json")
+    if args.only != "abc" and os.path.exists(path):  # a partial run updates its own sections
+        import json
+
+        with open(path) as f:
+            merged = json.load(f)
+        runs = merged.get("runs", {})
+        runs[args.only] = {k: out[k] for k in ("quick", "load_average_start", "load_average_end")}
+        merged.update({k: v for k, v in out.items() if k[:2] in ("a_", "b_", "c_")})
+        merged["runs"] = runs
+        out = merged
     write_json_atomic(path, out)
     print(
         f"load average {out['load_average_start'][0]:.1f} -> {out['load_average_end'][0]:.1f}; wrote {path}"
