@@ -352,3 +352,25 @@ def test_make_forecast_tasks_protocol(key):
         chaos.make_forecast_tasks(["Lorenz"], granularity="medium", key=key)
     with pytest.raises(ValueError, match="map"):
         chaos.make_forecast_tasks(["Logistic"], key=key)
+
+
+def test_random_initial_conditions_path(key):
+    # the paper's protocol: train and test from two random points on the attractor
+    kw = dict(granularity=10, periods=3, fit_periods=2, solver="rk4", key=key)
+    (a,) = chaos.make_forecast_tasks(["Rossler"], **kw)
+    (b,) = chaos.make_forecast_tasks(["Rossler"], **kw)
+    assert a.success and a.train.shape == (30, 1) and a.split == 20 and a.horizon == 10
+    assert abs(float(a.train[0, 0] - a.test[0, 0])) > 1e-3
+    np.testing.assert_array_equal(a.test, b.test)
+
+
+def test_escaped_trajectories_are_flagged():
+    from jentropy.chaos._forecast_data import ESCAPE_SIGMAS, _escaped
+
+    lorenz = chaos.get("Lorenz")
+    mean, std = np.asarray(lorenz.metadata["mean"]), np.asarray(lorenz.metadata["std"])
+    ok = mean + std * np.random.default_rng(0).normal(size=(50, 3))
+    far = ok.copy()
+    far[-1, 0] = mean[0] + 2 * ESCAPE_SIGMAS * std[0]
+    assert not _escaped(lorenz, ok, ok[:, :1])
+    assert _escaped(lorenz, ok, far) and _escaped(lorenz, far[:, :1])
