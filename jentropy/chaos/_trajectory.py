@@ -184,9 +184,13 @@ def _postprocess(system: System, ys: Array, p: dict) -> Array:
     return jax.vmap(lambda x: post(x, p))(flat).reshape(ys.shape)
 
 
-def iterate_map(system: System, x0: Array, n: int, p: dict, *, batched: bool) -> Trajectory:
-    """``n`` iterations of a map from ``x0`` (``(d,)`` or ``(B, d)``) with ``lax.scan``."""
-    ys = _iterate(system.fn, x0 if batched else x0[None], p, n)
+def iterate_map(
+    system: System, x0: Array, n: int, p: dict, *, batched: bool, inverse: bool = False
+) -> Trajectory:
+    """``n`` iterations of a map (or its inverse) from ``x0`` (``(d,)`` or ``(B, d)``) with
+    ``lax.scan``."""
+    fn = system.inverse if inverse else system.fn
+    ys = _iterate(fn, x0 if batched else x0[None], p, n)
     ys = ys if batched else ys[0]
     success = jnp.all(jnp.isfinite(ys), axis=(-2, -1))
     return Trajectory(jnp.arange(1, n + 1).astype(x0.dtype), ys, success)
@@ -232,6 +236,7 @@ def make_trajectory(
     max_steps: int = 1_000_000,
     steps_per_delay: int | None = None,
     embedding_dim: int | None = None,
+    inverse: bool = False,
     shard: bool | None = None,
     throw: bool = False,
 ) -> Trajectory:
@@ -243,9 +248,10 @@ def make_trajectory(
     ``dt``). No transient is discarded (the stored initial conditions lie on the attractor).
     ``standardize=True`` integrates ``g(z) = f(z·σ + μ)/σ`` with the stored mean ``μ`` and std
     ``σ`` from ``z0 = (x0 − μ)/σ``. ``postprocess`` maps unbounded coordinates (angles) to bounded
-    ones as dysts does. ``noise > 0`` integrates the SDE ``dz = g dt + noise·dW`` (Heun, constant
-    step ``dt``, in the standardized coordinates; in physical ones ``noise·σ_i dW_i``) — dysts
-    scales the noise by ``|x0_i|`` instead, which ties it to the starting point.
+    ones as dysts does. ``noise > 0`` integrates the SDE ``dx_i = f_i dt + noise·σ_i dW_i``
+    (``σ_i``: the stored attractor std, so ``noise`` is relative to the attractor's size; Heun
+    with constant step ``dt``, then interpolated to the output times) — dysts scales the noise
+    by ``|x0_i|`` instead, which ties it to the starting point.
 
     Delay equations are solved by the method of steps with a dense Hermite history (constant
     history ``x0[0]``), over ``[0, T + τ]``, and returned delay-embedded as dysts does:
@@ -277,6 +283,7 @@ def make_trajectory(
         steps_per_delay: delay equations: fixed RK4 steps per delay ``τ`` (default: enough for
             ≥ 200 steps per period and ≥ 100 per delay).
         embedding_dim: delay equations: number of lagged output columns.
+        inverse: maps: iterate the inverse map (invertible maps only, as dysts's ``inverse``).
         shard: split a batch over devices (default: when there are several devices and the
             batch has at least 8 members per device).
         throw: raise ``RuntimeError`` naming failed members instead of warning.
@@ -308,8 +315,10 @@ def make_trajectory(
     dtype = float_dtype(x0 if init_cond is not None else None)
     x0 = jnp.asarray(x0, dtype=dtype)
     p = params_as(system, dtype, params)
+    if inverse and (system.kind != "map" or system.inverse is None):
+        raise ValueError(f"inverse=True needs an invertible map; {system.name} has no inverse")
     if system.kind == "map":
-        traj = iterate_map(system, x0, n, p, batched=batched)
+        traj = iterate_map(system, x0, n, p, batched=batched, inverse=inverse)
         if standardize:
             traj = traj._replace(ys=_standardize_time(traj.ys))
         _report(system, traj.success, throw)
@@ -438,7 +447,11 @@ def _solve_noisy(system, z0, ts, span, args, noise, key, batched, dt=None):
     dtype = z0.dtype
     dt = min(system.dt if dt is None else dt, span / (ts.shape[0] - 1))
     n_steps = math.ceil(span / dt) + 16
-    amp = jnp.full((system.dim,), noise, dtype)
+    # noise·σ_i per physical coordinate (σ: the stored attractor std); the integration
+    # coordinates are x/1 or (x − μ)/σ, so the amplitude there is noise·σ_i / std_i
+    sigma = system.metadata.get("std")
+    sigma = jnp.ones((system.dim,), dtype) if sigma is None else jnp.asarray(sigma, dtype)
+    amp = noise * sigma / args[2]
     sol = integrate.solve_sde(
         _Drift(system.fn), _Diffusion(), z0 if batched else z0[None], ts, key=key,
         dt=jnp.asarray(dt, dtype), args=(*args, amp), solver="heun", batched=True,

@@ -194,6 +194,11 @@ def test_maps_match_dysts(x64):
         ref = dysts_maps.__dict__[name]().make_trajectory(20)
         traj = chaos.make_trajectory(name, 20)
         np.testing.assert_allclose(np.asarray(traj.ys).reshape(ref.shape), ref, rtol=1e-9)
+    fwd = chaos.make_trajectory("Henon", 5)
+    back = chaos.make_trajectory("Henon", 4, init_cond=fwd.ys[-1], inverse=True)
+    np.testing.assert_allclose(back.ys[::-1], fwd.ys[:4], rtol=1e-9)  # undoes the map
+    with pytest.raises(ValueError, match="invertible"):
+        chaos.make_trajectory("Logistic", 5, inverse=True)
     z = chaos.make_trajectory("Henon", 100, standardize=True).ys
     np.testing.assert_allclose(np.mean(z, axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(np.std(z, axis=0), 1, rtol=1e-12)
