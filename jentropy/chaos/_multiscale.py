@@ -109,7 +109,21 @@ class MultiscaleEntropy(NamedTuple):
 
 
 def coarse_grain(x: Float[ArrayLike, " T"], scale: int) -> Float[Array, " n"]:
-    """Means of consecutive non-overlapping windows of ``scale`` points (``T // scale`` of them)."""
+    """Coarse-graining of Costa et al. (2002), eq. 1: ``y_j = mean(x_{js} … x_{(j+1)s−1})``.
+
+    Args:
+        x: series ``(T,)``.
+        scale: window ``s`` (a positive int); a trailing partial window is dropped.
+
+    Returns:
+        The ``T // s`` window means.
+
+    Example::
+
+        coarse_grain(jnp.arange(7.0), 3)      # [1., 4.]
+    """
+    if not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be a positive int, got {scale!r}")
     x = _as_series(x, 1)
     n = x.shape[0] // scale
     return jnp.mean(x[: n * scale].reshape(n, scale), axis=1)

@@ -74,10 +74,18 @@ def _peak(freqs: Array, psd: Array, min_bin: int) -> Array:
 
 
 def dominant_frequency(x: Float[ArrayLike, "T d"], dt: float = 1.0, *, min_bin: int = 2) -> Array:
-    """Frequency of the highest peak of the coordinate-averaged normalised power spectrum.
+    """Frequency ``f*`` of the highest peak of the coordinate-averaged normalised power spectrum.
 
-    Bins below ``min_bin`` (the mean and the slowest trend) are ignored. See
-    :func:`dominant_period`.
+    Bins below ``min_bin`` (the mean and the slowest trend) are ignored; the peak is refined by
+    a parabola through the log-power of its bin and the two neighbours. See
+    :func:`dominant_period` for the arguments.
+
+    Returns:
+        ``f*`` in cycles per unit of ``dt`` (a scalar).
+
+    Example::
+
+        dominant_frequency(jnp.sin(2 * jnp.pi * 0.05 * jnp.arange(2000.0)))     # ≈ 0.05
     """
     x = _as_series(x)
     if not isinstance(min_bin, int) or not 1 <= min_bin < x.shape[0] // 2 - 1:
