@@ -18,7 +18,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._numerics import _LOG_HALF, log1mexp, neg_exp_of_log
-from ._outcomes import Outcomes, check_outcomes, host
+from ._outcomes import Outcomes, check_outcomes, host, pad_batch, pad_outcomes, unpad
 
 
 class Levels(NamedTuple):
@@ -44,9 +44,8 @@ def levels_from_sorted(logp: Array, reward: Array, valid: Array | None = None) -
     if valid is None:
         valid = jnp.ones(logp.shape, bool)
     logp = jnp.where(valid, logp, -jnp.inf)
-    # associative scans: ~20x faster than lax.cumlogsumexp on CPU for 10^6 levels
-    lower = jax.lax.associative_scan(jnp.logaddexp, logp)  # log F_ℓ summed from below
-    upper = jax.lax.associative_scan(jnp.logaddexp, logp, reverse=True)  # log mass at or above ℓ
+    lower = jax.lax.cumlogsumexp(logp)  # log F_ℓ summed from below
+    upper = jax.lax.cumlogsumexp(logp, reverse=True)  # log of the mass at or above ℓ
     above = jnp.concatenate([upper[1:], jnp.full((1,), -jnp.inf, logp.dtype)])
     log_cdf = jnp.where(above < _LOG_HALF, log1mexp(jnp.minimum(above, 0)), lower)
     below = jnp.concatenate([jnp.full((1,), -jnp.inf, logp.dtype), lower[:-1]])
@@ -88,7 +87,7 @@ def reward_levels(o: Outcomes) -> Levels:
 
     Returns :class:`Levels` padded to K slots. Used to evaluate many N at the cost of one sort.
     """
-    return _sort_into_levels(check_outcomes(o)).levels
+    return _sort_into_levels(pad_outcomes(check_outcomes(o))[0]).levels
 
 
 def _log_n(n: ArrayLike | None, log_n: ArrayLike | None, dtype: jnp.dtype) -> Array:
@@ -187,12 +186,13 @@ def best_of_n_stats(
         best_of_n_stats(o, 16).kl        # 1.733063 (< bound 1.835089)
     """
     levels = o if isinstance(o, Levels) else reward_levels(o)
+    k = levels.logp.shape[0]
     ln = _log_n(n, log_n, levels.logp.dtype)
-    flat = ln.reshape(-1)
+    flat, shape, count = pad_batch(ln, k)
     if batch_size is None:
-        batch_size = flat.shape[0] if levels.logp.shape[0] <= 10_000 else 8
+        batch_size = flat.shape[0] if k <= 10_000 else 8
     out = _stats_many(levels, flat, max(1, min(batch_size, flat.shape[0])))
-    return BestOfNStats(*(v.reshape(ln.shape) for v in out))
+    return BestOfNStats(*(unpad(v, shape, count) for v in out))
 
 
 @partial(jax.jit, static_argnums=2)
@@ -229,15 +229,22 @@ def best_of_n_log_probs(
     Example: ``best_of_n_log_probs(o, 1.0) == o.logp``; ``jnp.exp(...).sum(-1) == 1``.
     """
     o = check_outcomes(o)
-    srt = _sort_into_levels(o)
+    o_p, k = pad_outcomes(o)
     ln = _log_n(n, log_n, o.logp.dtype)
+    flat, shape, count = pad_batch(ln, k)
+    return unpad(_log_probs_many(o_p, flat), shape, count, k)
+
+
+@jax.jit
+def _log_probs_many(o: Outcomes, log_n: Array) -> Array:
+    srt = _sort_into_levels(o)
     lp_sorted = o.logp[srt.order]
+    live = lp_sorted > -jnp.inf
+    within = lp_sorted - jnp.where(live, srt.levels.logp[srt.level], 0)
 
     def one(x: Array) -> Array:
         lpi = level_log_probs(srt.levels, x)[srt.level]
-        within = lp_sorted - jnp.where(lp_sorted > -jnp.inf, srt.levels.logp[srt.level], 0)
-        out_sorted = jnp.where(lp_sorted > -jnp.inf, lpi + within, -jnp.inf)
+        out_sorted = jnp.where(live, lpi + within, -jnp.inf)
         return jnp.zeros_like(out_sorted).at[srt.order].set(out_sorted)
 
-    out = jax.vmap(one)(ln.reshape(-1))
-    return out.reshape(ln.shape + out.shape[1:])
+    return jax.vmap(one)(log_n)

@@ -17,8 +17,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from jentropy import info
 
-from ._outcomes import Outcomes, _as_float, check_outcomes, host, support_range
-from ._tilt import _cumulants_over, _over, _stats, _tilt_for_mean_one, solve_lambda
+from ._outcomes import Outcomes, _as_float, check_outcomes, host, support_range, unpad
+from ._tilt import _stats, _tilt_for_mean_one, batched, solve_lambda, tilt_cumulants
 
 
 def _rate_one(o: Outcomes, x: Array, lam: Array) -> Array:
@@ -59,12 +59,13 @@ def rate_function(o: Outcomes, x: ArrayLike, lam: ArrayLike = 0.0) -> Float[Arra
     lam = jnp.asarray(lam, o.logp.dtype)
     if lam.ndim != 0:
         raise ValueError(f"lam must be a scalar, got shape {lam.shape}")
-    return _rate_over(o, jnp.asarray(x, o.logp.dtype), lam)
+    out, shape, count, _ = batched(_rate_over, o, x, lam)
+    return unpad(out, shape, count)
 
 
 @jax.jit
 def _rate_over(o: Outcomes, x: Array, lam: Array) -> Array:
-    return _over(lambda v: _rate_one(o, v, lam), x, o.logp.dtype)
+    return jax.vmap(lambda v: _rate_one(o, v, lam))(x)
 
 
 def bernoulli_rate_function(q: ArrayLike, x: ArrayLike) -> Float[Array, "..."]:
@@ -85,6 +86,11 @@ def bernoulli_rate_function(q: ArrayLike, x: ArrayLike) -> Float[Array, "..."]:
     q_host = host(q)
     if q_host is not None and not np.all((q_host > 0) & (q_host < 1)):
         raise ValueError(f"q must lie in (0, 1), got {q}")
+    return _bernoulli_rate(q, x)
+
+
+@jax.jit
+def _bernoulli_rate(q: Array, x: Array) -> Array:
     inside = (x >= 0) & (x <= 1)
     xs = jnp.where(inside, x, q)
     kl = info.kl_divergence(jnp.stack([xs, 1 - xs], -1), jnp.stack([q, 1 - q], -1))
@@ -119,6 +125,11 @@ def renyi_cumulant_generating_function(
     lam_host = host(lam)
     if lam_host is not None and not np.all(lam_host >= -1):
         raise ValueError(f"lam must be >= -1 (Rényi order 1 + lam >= 0), got {lam}")
+    return _renyi_cgf(p, q, lam)
+
+
+@jax.jit
+def _renyi_cgf(p: Array, q: Array, lam: Array) -> Array:
     return -lam * info.renyi_cross_entropy(p, q, 1 + lam)
 
 
@@ -151,7 +162,7 @@ def sequence_tilt(o: Outcomes, length: int, delta: ArrayLike) -> SequenceTilt:
     if not isinstance(length, int) or length < 1:
         raise ValueError(f"length must be an int >= 1, got {length!r}")
     lam = solve_lambda(o, delta)
-    cum = _cumulants_over(o, lam, 2)
+    cum = tilt_cumulants(o, lam, 4)  # order 4: the compilation the other callers use
     delta = jnp.asarray(delta, o.logp.dtype)
     return SequenceTilt(
         lam, cum[..., 0], length * cum[..., 0], length * delta, length * cum[..., 1]

@@ -144,3 +144,49 @@ def support_range(o: Outcomes) -> tuple[Array, Array]:
         jnp.min(jnp.where(support, o.reward, jnp.inf)),
         jnp.max(jnp.where(support, o.reward, -jnp.inf)),
     )
+
+
+# --- shape buckets -------------------------------------------------------------------------
+# Public functions pad the outcome axis (with zero-probability outcomes, which every formula
+# ignores) and flattened batch arguments (repeating the last entry) to powers of two, so that
+# problems of similar size share one compilation; the padding is removed from the results.
+
+
+def bucket(size: int, smallest: int) -> int:
+    """The smallest power of two ≥ max(size, smallest)."""
+    return 1 << (max(size, smallest) - 1).bit_length()
+
+
+def _pad(x: Array, size: int, value: float | None) -> Array:
+    extra = size - x.shape[0]
+    if extra == 0:
+        return x
+    x_host = host(x)
+    if x_host is not None:  # on the host: no compilation for a concatenate
+        fill = x_host[-1:] if value is None else np.full((1,), value, x_host.dtype)
+        return jnp.asarray(np.concatenate([x_host, np.repeat(fill, extra, axis=0)]), x.dtype)
+    fill = x[-1:] if value is None else jnp.full((1,), value, x.dtype)
+    return jnp.concatenate([x, jnp.repeat(fill, extra, axis=0)])
+
+
+def pad_outcomes(o: Outcomes) -> tuple[Outcomes, int]:
+    """``o`` with K padded to a power of two (≥ 16) by zero-probability outcomes, and K."""
+    k = o.logp.shape[0]
+    size = bucket(k, 16)
+    return Outcomes(_pad(o.logp, size, -np.inf), _pad(o.reward, size, 0.0)), k
+
+
+def pad_batch(x: Array, k: int) -> tuple[Array, tuple[int, ...], int]:
+    """Flatten ``x`` and pad it to a power of two (≥ 8 for small K); returns (flat, shape, count)."""
+    flat = x.reshape(-1)
+    count = flat.shape[0]
+    return _pad(flat, bucket(count, 8 if k <= 4096 else 1), None), x.shape, count
+
+
+def unpad(y: Array, shape: tuple[int, ...], count: int, k: int | None = None) -> Array:
+    """Undo :func:`pad_batch` on the leading axis (and the outcome padding on the last, if k)."""
+    if y.shape[0] != count:
+        y = y[:count]
+    if k is not None and y.shape[-1] != k:
+        y = y[..., :k]
+    return y.reshape(shape + y.shape[1:])

@@ -14,8 +14,8 @@ from jaxtyping import Array, ArrayLike, Float, Int
 
 from jentropy import parallel
 
-from ._outcomes import Outcomes, check_outcomes
-from ._tilt import _stats_over
+from ._outcomes import Outcomes, check_outcomes, pad_outcomes
+from ._tilt import tilt_log_probs
 
 
 def _cdf(logp: Array) -> Array:
@@ -66,7 +66,7 @@ def sample_best_of_n(
     Example: ``jnp.bincount(sample_best_of_n(key, o, 16, 10_000), length=K) / 10_000`` ≈
     ``jnp.exp(best_of_n_log_probs(o, 16))``.
     """
-    o = check_outcomes(o)
+    o = pad_outcomes(check_outcomes(o))[0]
     _check_count(n, "n")
     _check_count(num_samples, "num_samples")
     f = jax.tree_util.Partial(_best_outcome, _cdf(o.logp), o.reward, n)
@@ -95,13 +95,13 @@ def sample_sequence_rewards(
     Returns (num_samples,) sequence rewards; their empirical tail is governed by
     :func:`rate_function`, their cumulants by :func:`tilt_cumulants` (× n).
     """
-    o = check_outcomes(o)
+    o = pad_outcomes(check_outcomes(o))[0]
     _check_count(length, "length")
     _check_count(num_samples, "num_samples")
     lam = jnp.asarray(lam, o.logp.dtype)
     if lam.ndim != 0:
         raise ValueError(f"lam must be a scalar, got shape {lam.shape}")
-    logphi = _stats_over(o, lam).logphi
+    logphi = tilt_log_probs(o, lam)
     f = jax.tree_util.Partial(_sequence_reward, _cdf(logphi), o.reward, length)
     return parallel.map_over_devices(f, jax.random.split(key, num_samples), mesh=mesh)
 
@@ -131,7 +131,7 @@ def sample_best_of_n_sequences(
     Returns (num_samples,) rewards R of the selected sequences; compare with
     ``sequence_best_of_n(o, length, delta, log_n=log(n))`` (mean of R/length → ``.reward``).
     """
-    o = check_outcomes(o)
+    o = pad_outcomes(check_outcomes(o))[0]
     _check_count(length, "length")
     _check_count(n, "n")
     _check_count(num_samples, "num_samples")

@@ -16,7 +16,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike
 
 from ._best_of_n import level_log_probs, levels_from_sorted
-from ._outcomes import Outcomes, check_outcomes, host
+from ._outcomes import Outcomes, check_outcomes, host, pad_batch, pad_outcomes, unpad
 from ._sums import padded_sum_log_pmf
 from ._tilt import _stats, solve_lambda
 
@@ -91,8 +91,9 @@ def sequence_best_of_n(
     if ln_host is not None and not np.all(ln_host >= 0):
         raise ValueError(f"log_n must be >= 0 (N >= 1), got {ln}")
     values, log_pmf, _ = padded_sum_log_pmf(o, length)
-    flat = _bon_vs_tilt_many(
-        values, log_pmf, o, lam.reshape(-1), ln.reshape(-1), jnp.asarray(length)
-    )
-    reward, kl_base, kl_tilt, tilt_reward = (v.reshape(delta.shape) for v in flat)
+    o_p, k = pad_outcomes(o)
+    lam_flat, shape, count = pad_batch(lam, k)
+    ln_flat, _, _ = pad_batch(ln, k)
+    out = _bon_vs_tilt_many(values, log_pmf, o_p, lam_flat, ln_flat, jnp.asarray(length))
+    reward, kl_base, kl_tilt, tilt_reward = (unpad(v, shape, count) for v in out)
     return SequenceBestOfN(reward, kl_base, kl_tilt, tilt_reward, lam, ln)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._outcomes import Outcomes, _is_concrete, check_outcomes, host
+from ._outcomes import Outcomes, _is_concrete, bucket, check_outcomes, host, pad_outcomes
 from ._tilt import _stats
 
 
@@ -31,7 +31,7 @@ def lattice_levels(o: Outcomes) -> tuple[Array, int]:
     Raises:
         ValueError: non-integer rewards, rewards under tracing, or a span L above 10⁶.
     """
-    o = check_outcomes(o)
+    o = pad_outcomes(check_outcomes(o))[0]
     if not _is_concrete(o.reward):
         raise ValueError("the exact sum distribution needs concrete (not traced) rewards")
     r = np.asarray(o.reward, dtype=np.float64)
@@ -75,7 +75,7 @@ def _tilt_targets(length: int, span: int) -> np.ndarray:
 
 
 def _bucket(size: int, smallest: int = 64) -> int:
-    return max(smallest, 1 << (size - 1).bit_length())
+    return bucket(size, smallest)
 
 
 def _int_power(z: Array, n: Array) -> Array:
@@ -154,7 +154,7 @@ def padded_sum_log_pmf(o: Outcomes, length: int) -> tuple[Array, Array, int]:
     level_logp, rmin = lattice_levels(o)
     span = level_logp.shape[0] - 1
     dtype = level_logp.dtype
-    size = _bucket(length * span + 1)
+    size = _bucket(length * span + 1, 1024)
     values = jnp.arange(size, dtype=dtype) + length * rmin
     count = length * span + 1
     if span == 0:

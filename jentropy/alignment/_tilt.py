@@ -20,7 +20,16 @@ from jaxtyping import Array, ArrayLike, Float
 from jentropy import info
 
 from ._numerics import increasing_root
-from ._outcomes import Outcomes, check_outcomes, host, support_range
+from ._outcomes import (
+    Outcomes,
+    _pad,
+    check_outcomes,
+    host,
+    pad_batch,
+    pad_outcomes,
+    support_range,
+    unpad,
+)
 
 
 class _Stats(NamedTuple):
@@ -71,20 +80,27 @@ def _stats(o: Outcomes, lam: Array) -> _Stats:
     return _Stats(cgf, mean, jnp.maximum(kl, 0), logphi, var)
 
 
-def _over(fn: Callable[[Array], Array], x: ArrayLike, dtype: jnp.dtype) -> Array:
-    """Apply a scalar function to every element of ``x`` (any shape) with vmap."""
-    x = jnp.asarray(x, dtype)
-    out = jax.vmap(fn)(x.reshape(-1))
-    return jax.tree.map(lambda v: v.reshape(x.shape + v.shape[1:]), out)
-
-
 @jax.jit
 def _stats_over(o: Outcomes, lam: Array) -> _Stats:
-    return _over(lambda v: _stats(o, v), lam, o.logp.dtype)
+    return jax.vmap(lambda v: _stats(o, v))(lam)
 
 
-def _lam(o: Outcomes, lam: ArrayLike) -> Array:
-    return jnp.asarray(lam, o.logp.dtype)
+def batched(
+    impl: Callable[..., object], o: Outcomes, x: ArrayLike, *extra: object
+) -> tuple[object, tuple[int, ...], int, int]:
+    """``impl(o, x_flat, *extra)`` on bucket-padded K and batch (see ``_outcomes.bucket``).
+
+    Returns (output, shape of x, batch count, K) for :func:`unpad`.
+    """
+    o_p, k = pad_outcomes(o)
+    x = jnp.asarray(x, o.logp.dtype)
+    flat, shape, count = pad_batch(x, k)
+    return impl(o_p, flat, *extra), shape, count, k
+
+
+def _tilt_field(o: Outcomes, lam: ArrayLike, field: str) -> Array:
+    st, shape, count, k = batched(_stats_over, check_outcomes(o), lam)
+    return unpad(getattr(st, field), shape, count, k if field == "logphi" else None)
 
 
 def cumulant_generating_function(o: Outcomes, lam: ArrayLike) -> Float[Array, "..."]:
@@ -99,8 +115,7 @@ def cumulant_generating_function(o: Outcomes, lam: ArrayLike) -> Float[Array, ".
     Example: for r = log q, ``cumulant_generating_function(o, lam) == -lam *
     info.renyi_cross_entropy(p, q, 1 + lam)`` (the Rényi characterisation, Yang et al. §IV).
     """
-    o = check_outcomes(o)
-    return _stats_over(o, _lam(o, lam)).cgf
+    return _tilt_field(o, lam, "cgf")
 
 
 def tilt_log_probs(o: Outcomes, lam: ArrayLike) -> Float[Array, "... k"]:
@@ -114,14 +129,12 @@ def tilt_log_probs(o: Outcomes, lam: ArrayLike) -> Float[Array, "... k"]:
 
     Example: ``jnp.exp(tilt_log_probs(o, solve_lambda(o, 0.5)))`` is the optimum for Δ = 0.5.
     """
-    o = check_outcomes(o)
-    return _stats_over(o, _lam(o, lam)).logphi
+    return _tilt_field(o, lam, "logphi")
 
 
 def tilt_reward(o: Outcomes, lam: ArrayLike) -> Float[Array, "..."]:
     """Expected reward of the tilt, E_{φ_λ} r = Λ'(λ) (increasing in λ). Shape of ``lam``."""
-    o = check_outcomes(o)
-    return _stats_over(o, _lam(o, lam)).mean
+    return _tilt_field(o, lam, "mean")
 
 
 def tilt_kl(o: Outcomes, lam: ArrayLike) -> Float[Array, "..."]:
@@ -132,8 +145,7 @@ def tilt_kl(o: Outcomes, lam: ArrayLike) -> Float[Array, "..."]:
 
     Returns the KL (nats) with the shape of ``lam``. Example: ``tilt_kl(o, solve_lambda(o, d)) == d``.
     """
-    o = check_outcomes(o)
-    return _stats_over(o, _lam(o, lam)).kl
+    return _tilt_field(o, lam, "kl")
 
 
 def _cumulants_one(o: Outcomes, lam: Array, order: int) -> Array:
@@ -179,12 +191,13 @@ def tilt_cumulants(o: Outcomes, lam: ArrayLike, order: int = 4) -> Float[Array, 
     o = check_outcomes(o)
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"order must be an int >= 1, got {order!r}")
-    return _cumulants_over(o, _lam(o, lam), order)
+    out, shape, count, _ = batched(_cumulants_over, o, lam, order)
+    return unpad(out, shape, count)
 
 
 @partial(jax.jit, static_argnums=2)
 def _cumulants_over(o: Outcomes, lam: Array, order: int) -> Array:
-    return _over(lambda v: _cumulants_one(o, v, order), lam, o.logp.dtype)
+    return jax.vmap(lambda v: _cumulants_one(o, v, order))(lam)
 
 
 def max_kl(o: Outcomes) -> Float[Array, ""]:
@@ -192,7 +205,7 @@ def max_kl(o: Outcomes) -> Float[Array, ""]:
 
     (Ties at the maximum reward count together; the budget solver accepts 0 ≤ Δ < Δ_max.)
     """
-    return _max_kl(check_outcomes(o))
+    return _max_kl(pad_outcomes(check_outcomes(o))[0])
 
 
 @jax.jit
@@ -260,13 +273,14 @@ def solve_lambda(o: Outcomes, delta: ArrayLike) -> Float[Array, "..."]:
     delta = jnp.asarray(delta, o.logp.dtype)
     dmax = max_kl(o)
     _check_budget(delta, dmax)
-    return _solve_lambda_over(o, delta)
+    out, shape, count, _ = batched(_solve_lambda_over, o, delta)
+    return unpad(out, shape, count)
 
 
 @eqx.filter_jit
 def _solve_lambda_over(o: Outcomes, delta: Array) -> Array:
     dmax = _max_kl(o)
-    lam = _over(lambda d: _solve_lambda_one(o, d), delta, o.logp.dtype)
+    lam = jax.vmap(lambda d: _solve_lambda_one(o, d))(delta)
     bad = (delta < 0) | (delta > dmax) | ((delta == dmax) & (dmax > 0)) | jnp.isnan(lam)
     return eqx.error_if(lam, bad, "solve_lambda: delta outside [0, max_kl) or not resolvable")
 
@@ -313,13 +327,14 @@ def tilt_for_mean(o: Outcomes, x: ArrayLike) -> Float[Array, "..."]:
             raise ValueError(
                 f"x must lie strictly inside the reward range ({rmin:.6g}, {rmax:.6g}), got {x_host}"
             )
-    return _tilt_for_mean_over(o, x)
+    out, shape, count, _ = batched(_tilt_for_mean_over, o, x)
+    return unpad(out, shape, count)
 
 
 @eqx.filter_jit
 def _tilt_for_mean_over(o: Outcomes, x: Array) -> Array:
     rmin, rmax = support_range(o)
-    lam = _over(lambda v: _tilt_for_mean_one(o, v), x, o.logp.dtype)
+    lam = jax.vmap(lambda v: _tilt_for_mean_one(o, v))(x)
     bad = ~((x > rmin) & (x < rmax)) | jnp.isnan(lam)
     return eqx.error_if(lam, bad, "tilt_for_mean: x outside the open reward range")
 
@@ -362,13 +377,15 @@ def closeness_identity(o: Outcomes, psi_logits: ArrayLike, delta: ArrayLike) -> 
     delta = jnp.asarray(delta, o.logp.dtype)
     if delta.ndim != 0:
         raise ValueError(f"delta must be a scalar, got shape {delta.shape}")
-    _check_budget(delta, _max_kl(o))
-    return _closeness(o, psi, delta)
+    _check_budget(delta, max_kl(o))
+    o_p, _ = pad_outcomes(o)
+    psi_p = _pad(psi, o_p.logp.shape[0], -np.inf)
+    return _closeness(o_p, psi_p, delta)
 
 
 @eqx.filter_jit
 def _closeness(o: Outcomes, psi: Array, delta: Array) -> Closeness:
-    lam = _solve_lambda_over(o, delta)
+    lam = _solve_lambda_over(o, delta[None])[0]
     kl_base = info.kl_divergence_from_logits(psi, o.logp)
     psi_p = jax.nn.softmax(psi)
     reward_psi = jnp.sum(jnp.where(psi_p > 0, psi_p * o.reward, 0))

@@ -29,7 +29,7 @@ def test_spec_table(bernoulli, n):
 
 def test_length_one_is_token_best_of_n(tied):
     # with n = 1 the sequence reward is the token reward: same numbers as best_of_n_stats
-    s = al.sequence_best_of_n(tied, 1, jnp.array([0.2, 0.5]), log_n=jnp.log(jnp.array([3.0, 7.0])))
+    s = al.sequence_best_of_n(tied, 1, jnp.array([0.2, 0.5]), log_n=jnp.asarray(np.log([3.0, 7.0])))
     ref = al.best_of_n_stats(tied, jnp.array([3.0, 7.0]))
     np.testing.assert_allclose(s.reward, ref.reward, rtol=1e-12)
     np.testing.assert_allclose(s.kl_base, ref.kl, rtol=1e-10)

@@ -28,8 +28,9 @@ def direct_convolution(levels, n):
 @pytest.mark.parametrize(
     ("rewards", "probs"),
     [
-        ([0.0, 2.0, 5.0], [0.5, 0.3, 0.2]),  # gaps in the lattice
-        ([0.0, 2.0], [0.4, 0.6]),  # period 2: odd sums are impossible (−inf)
+        # (all of span 4: one compilation)
+        ([0.0, 1.0, 4.0], [0.5, 0.3, 0.2]),  # gaps in the lattice
+        ([0.0, 2.0, 4.0], [0.4, 0.5, 0.1]),  # period 2: odd sums are impossible (−inf)
         ([-1.0, 0.0, 1.0, 3.0, 1.0], [0.1, 0.2, 0.2, 0.4, 0.1]),  # negative, tied rewards
     ],
 )
