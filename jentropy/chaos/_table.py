@@ -169,7 +169,7 @@ def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> tuple
     from ._dimension import correlation_dimension
     from ._multiscale import multiscale_entropy
     from ._spectral import dominant_period
-    from ._trajectory import _postprocess, make_trajectory, params_as
+    from ._trajectory import make_trajectory, params_as, postprocess_states
     from ._zero_one import zero_one_test
 
     if system.kind == "map":
@@ -185,7 +185,11 @@ def _trajectory_properties(system, cfg: TableConfig, key: PRNGKeyArray) -> tuple
     if not bool(traj.success):
         return {"trajectory_ok": False}, None
     raw = traj.ys  # states (Lyapunov starting points); properties use the bounded observables
-    ys = raw if system.kind != "flow" else _postprocess(system, raw, params_as(system, raw.dtype))
+    ys = (
+        raw
+        if system.kind != "flow"
+        else postprocess_states(system, raw, params_as(system, raw.dtype))
+    )
     dim = correlation_dimension(ys, theiler=theiler)
     slopes = np.asarray(dim.local_slopes)
     out: dict[str, Any] = {
