@@ -137,6 +137,8 @@ def opo_advantages(
     (Hao et al. 2025, the optimal baseline for on-policy sequence-level REINFORCE; verl "opo".)
     ``lengths`` are the response lengths |o_i| (same shape as ``rewards``); a group whose lengths
     sum to 0 falls back to the plain mean. Groups of one keep their reward.
+
+    Example: ``opo_advantages([[1.0, 0.0]], [[1.0, 3.0]])  # [[0.75, -0.25]]``.
     """
     r = float_array(rewards, "rewards")
     lens = jnp.asarray(lengths).astype(r.dtype)
@@ -166,6 +168,8 @@ def reinforce_plus_plus_advantages(
     masked-out positions, then ``(G − mean) / sqrt(var + 1e-8)`` over all valid tokens (unbiased
     var), and masked positions are set to 0. Args: ``token_rewards`` (B, T) (an outcome reward sits
     on the last valid token), ``mask`` (B, T). Returns (B, T).
+
+    Example: ``reinforce_plus_plus_advantages(token_rewards, mask, gamma=0.99)``.
     """
     r = float_array(token_rewards, "token_rewards")
     check_2d(r, "token_rewards")
@@ -191,6 +195,8 @@ def reinforce_plus_plus_baseline_advantages(
 
     (verl "reinforce_plus_plus_baseline".) ``rewards`` as in :func:`grpo_advantages` (B = P·G rows
     in prompt-major order for the grid layout); ``mask`` (B, T). Returns (B, T), 0 where masked.
+
+    Example: ``reinforce_plus_plus_baseline_advantages(rewards_PG, mask)  # (P·G, T)``.
     """
     flat, _, _, _, mean, _, _, constant = _prepare(rewards, group_ids, num_groups)
     m = jnp.asarray(mask).astype(flat.dtype)
@@ -206,6 +212,8 @@ def remax_advantages(
     """ReMax advantages Â_i = r_i − r(greedy rollout of the same prompt) (Li et al. 2023; verl).
 
     ``baseline_rewards`` has the shape of ``rewards`` (the greedy reward repeated per sample).
+
+    Example: ``remax_advantages([1.0, 0.0], [0.5, 0.5])  # [0.5, -0.5]``.
     """
     r = float_array(rewards, "rewards")
     b = float_array(baseline_rewards, "baseline_rewards").astype(r.dtype)
@@ -217,7 +225,10 @@ def remax_advantages(
 def broadcast_to_tokens(
     advantages: Float[ArrayLike, " batch"], mask: ArrayLike
 ) -> Float[Array, "batch tokens"]:
-    """Sequence advantages (B,) on every valid token: ``advantages[:, None] * mask`` (B, T)."""
+    """Sequence advantages (B,) on every valid token: ``advantages[:, None] * mask`` (B, T).
+
+    Example: ``broadcast_to_tokens(jnp.array([2.0]), jnp.array([[1, 0]]))  # [[2, 0]]``.
+    """
     a = float_array(advantages, "advantages").reshape(-1)
     m = jnp.asarray(mask).astype(a.dtype)
     if m.ndim != 2 or m.shape[0] != a.shape[0]:

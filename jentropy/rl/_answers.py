@@ -59,7 +59,10 @@ def extract_final_answer(text: str) -> str | None:
 
 
 def exact_match(a: str, b: str) -> bool:
-    """Default equivalence: equal after stripping whitespace at the ends and inside."""
+    """Default equivalence: equal after stripping whitespace at the ends and inside.
+
+    Example: ``exact_match("1 / 2", "1/2")  # True``.
+    """
     return "".join(a.split()) == "".join(b.split())
 
 
@@ -101,6 +104,8 @@ def cluster_token_answers(
     Sequences must be padded identically after their end (e.g. everything after EOS set to the pad
     id) so that equal answers compare equal. ``valid`` False (unparseable) gives a singleton:
     id_i = i. Ids lie in [0, G) (not compacted), which is all :func:`semantic_entropy` needs.
+
+    Example: ``cluster_token_answers(jnp.array([[[1, 2], [3, 4], [1, 2]]]))  # [[0, 1, 0]]``.
     """
     t = jnp.asarray(tokens)
     if t.ndim < 2:

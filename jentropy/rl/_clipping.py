@@ -86,6 +86,8 @@ def clip_masks(
 
     Returns booleans (B, T): ``low`` ρ < 1 − ε_low with A < 0, ``high`` ρ > 1 + ε_high with A > 0,
     ``region`` either, and ``dual`` where verl's dual clip binds (A < 0 and ρ > c).
+
+    Example: ``clip_masks(ratio, adv, epsilon_high=0.28)["high"].mean()``.
     """
     high = _check_eps(epsilon, epsilon_high, clip_ratio_c)
     rho = float_array(ratio, "ratio")

@@ -29,6 +29,8 @@ def targeted_entropy_regularization(
     unlike a fixed bonus (always raises) or adaptive control (only raises when low). The paper's
     stage-1 values are H_target = 0.55 nats and c = 0.001. ``entropy`` is the mean token entropy
     of the batch (a scalar), or any array of entropies (the term is then elementwise).
+
+    Example: ``targeted_entropy_regularization(0.3)  # 0.001 · 0.25``.
     """
     h = float_array(entropy, "entropy")
     return coef * jnp.abs(h - target)
@@ -37,7 +39,10 @@ def targeted_entropy_regularization(
 def hardness_weight(
     mean_outcome: Float[ArrayLike, "..."], *, alpha: float = PSHW_ALPHA, beta: float = PSHW_BETA
 ) -> Float[Array, "..."]:
-    """Policy-specific hardness D(q) = α μ + β, μ the group's mean of R_i ∈ {+1, −1}."""
+    """Policy-specific hardness D(q) = α μ + β, μ the group's mean of R_i ∈ {+1, −1}.
+
+    Example: ``hardness_weight(jnp.array([1.0, -1.0]))  # [1.0, 1.512]``.
+    """
     return alpha * float_array(mean_outcome, "mean_outcome") + beta
 
 

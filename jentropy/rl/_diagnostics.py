@@ -49,6 +49,8 @@ def policy_diagnostics(
       given; ``frac_reward_zero_std`` when ``rewards`` are given.
 
     An all-masked batch yields zeros (and ratio extremes 1), never NaN.
+
+    Example: ``policy_diagnostics(logp, old_logp, adv, mask)["clip_ratio/region_mean"]``.
     """
     lp = jax.lax.stop_gradient(float_array(logp, "logp"))
     old = None if old_logp is None else jax.lax.stop_gradient(float_array(old_logp, "old_logp"))

@@ -52,7 +52,10 @@ def zero_std_group_fraction(
     num_groups: int | None = None,
 ) -> Float[Array, ""]:
     """Fraction of the (non-empty) groups whose rewards all coincide (TRL's
-    ``frac_reward_zero_std``). Groups of one count as zero-std."""
+    ``frac_reward_zero_std``). Groups of one count as zero-std.
+
+    Example: ``zero_std_group_fraction([[0.0, 1.0], [1.0, 1.0]])  # 0.5``.
+    """
     r = float_array(rewards, "rewards")
     flat, ids, n, _ = resolve_groups(r, group_ids, num_groups)
     _, _, count, constant = group_stats(flat, ids, n)

@@ -31,6 +31,8 @@ def token_entropy(logits: Float[ArrayLike, "... vocab"]) -> Float[Array, "..."]:
 
     ``logits`` (B, T, V) → (B, T). Apply the sampling temperature to the logits first if the loss
     should see the sampling distribution.
+
+    Example: ``token_entropy(jnp.zeros((1, 1, 8)))  # [[log 8]]``.
     """
     return info.entropy_from_logits(logits, axis=-1)
 
@@ -46,24 +48,35 @@ def entropy_bonus(
 
     TRL always uses the token mean (``mode="token-mean"``); verl aggregates with the policy
     loss's ``loss_agg_mode``. ``coef`` may be traced (adaptive control).
+
+    Example: ``entropy_bonus(jnp.array([[1.0, 3.0]]), coef=0.1)  # -0.2``.
     """
     return -jnp.asarray(coef) * aggregate_loss(entropies, mask, mode)
 
 
 class AdaptiveEntropyState(NamedTuple):
-    """State of adaptive entropy control: the coefficient and the last measured mean entropy."""
+    """State of adaptive entropy control: the coefficient and the last measured mean entropy.
+
+    Example: ``state = adaptive_entropy_init(0.01)`` (a pytree; carry it through jit).
+    """
 
     coef: Array
     last_entropy: Array
 
 
 def adaptive_entropy_init(coef: float = 0.0, dtype=jnp.float32) -> AdaptiveEntropyState:
-    """Initial state (``last_entropy = +inf``, so no bonus is applied before a measurement)."""
+    """Initial state (``last_entropy = +inf``, so no bonus is applied before a measurement).
+
+    Example: ``state = adaptive_entropy_init(0.01); adaptive_entropy_coef(state)  # 0``.
+    """
     return AdaptiveEntropyState(jnp.asarray(coef, dtype), jnp.asarray(jnp.inf, dtype))
 
 
 def adaptive_entropy_coef(state: AdaptiveEntropyState, *, target: float = 0.2) -> Array:
-    """The coefficient to apply this step: ``coef`` if the last entropy ≤ target, else 0 (TRL)."""
+    """The coefficient to apply this step: ``coef`` if the last entropy ≤ target, else 0 (TRL).
+
+    Example: ``loss, m = policy_loss(..., entropy_coef=adaptive_entropy_coef(state))``.
+    """
     return jnp.where(state.last_entropy <= target, state.coef, 0).astype(state.coef.dtype)
 
 
@@ -82,6 +95,8 @@ def adaptive_entropy_update(
     entropy ≤ target, else coef −= delta, clipped to [coef_min, coef_max]; the measured entropy is
     stored and gates the next step (:func:`adaptive_entropy_coef`). It is one-sided: it only ever
     adds a bonus when entropy is low. Contrast :func:`targeted_entropy_regularization`.
+
+    Example: ``state = adaptive_entropy_update(state, metrics["entropy"])``.
     """
     h = jnp.asarray(entropy, state.coef.dtype)
     step = jnp.where(h <= target, delta, -delta).astype(state.coef.dtype)
@@ -100,6 +115,8 @@ def top_entropy_mask(
     TRL ``top_entropy_quantile`` = ρ ("Beyond the 80/20 rule", Wang et al. 2025: ρ = 0.2 keeps the
     forking tokens). The quantile interpolates linearly (``torch.quantile``); ρ = 1 keeps every
     valid token, ρ = 0 only the maximum (and ties). An empty mask keeps nothing.
+
+    Example: ``top_entropy_mask(h, mask, quantile=0.2)  # the top 20% of tokens``.
     """
     if not 0 <= quantile <= 1:
         raise ValueError(f"quantile must be in [0, 1], got {quantile}")

@@ -120,7 +120,10 @@ def group_stats(
 
 
 def masked_mean(x: Array, mask: Array, axis: int | tuple[int, ...] | None = None) -> Array:
-    """``Σ m x / Σ m`` along ``axis`` (0 where the mask is empty; masked entries never leak NaN)."""
+    """``Σ m x / Σ m`` along ``axis`` (0 where the mask is empty; masked entries never leak NaN).
+
+    Example: ``masked_mean(jnp.array([1.0, 3.0]), jnp.array([1.0, 0.0]))  # 1.0``.
+    """
     total = jnp.sum(mask, axis=axis)
     s = jnp.sum(jnp.where(mask > 0, x, 0) * mask, axis=axis)
     return s / jnp.where(total > 0, total, 1)
@@ -130,6 +133,8 @@ def masked_whiten(x: Array, mask: Array, eps: float = 1e-8) -> Array:
     """``(x − mean) / sqrt(var + eps)`` over the masked entries, var with Bessel's correction.
 
     The normalisation verl (``masked_whiten``) and OpenRLHF use for REINFORCE++ returns.
+
+    Example: ``masked_whiten(returns, mask) * mask``.
     """
     mean = masked_mean(x, mask)
     n = jnp.sum(mask)

@@ -43,6 +43,8 @@ class PolicyLossConfig:
         target_entropy, target_entropy_coef: Confucius3-Math targeted entropy regularisation,
             loss += c · |H̄ − H_target| (None: off); the paper uses 0.55 and 0.001.
         max_length: L_max for "dr_grpo" / "seq-mean-token-sum-norm" (default: T).
+
+    Example: ``PolicyLossConfig(loss_type="dr_grpo", epsilon_high=0.28, beta=0.04)``.
     """
 
     loss_type: str = "dapo"

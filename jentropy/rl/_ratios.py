@@ -72,5 +72,8 @@ def importance_ratio(
     level: str = "token",
     clamp: float | None = 20.0,
 ) -> Float[Array, "batch tokens"]:
-    """ρ = exp(:func:`log_importance_weights`) (1 at masked positions). Same arguments."""
+    """ρ = exp(:func:`log_importance_weights`) (1 at masked positions). Same arguments.
+
+    Example: ``importance_ratio(logp, old_logp, mask, level="sequence")``.
+    """
     return jnp.exp(log_importance_weights(logp, old_logp, mask, level=level, clamp=clamp))

@@ -38,6 +38,8 @@ def rollout_groups(
     Returns a dict of group-major arrays: ``a``, ``b`` (n,), ``tokens`` (n, G, N), ``mask``
     (n, G, N), ``seq_ll`` (n, G) mean token log-likelihood under the sampling policy, ``rewards``
     (n, G) exact-match rewards and ``parseable`` (n, G).
+
+    Example: ``groups = rollout_groups(model, task, a, b, key, group_size=8)``.
     """
     n = a.shape[0]
     keys = jax.random.split(key, n)

@@ -35,7 +35,10 @@ __all__ = [
 
 class GroupBuffer(NamedTuple):
     """A FIFO of groups: ``data`` leaves have a leading axis ``capacity``; the first ``count`` are
-    live. ``pushed`` and ``dropped`` count groups offered to / lost by the buffer (for logging)."""
+    live. ``pushed`` and ``dropped`` count groups offered to / lost by the buffer (for logging).
+
+    Example: ``buf = group_buffer_init({"r": jnp.zeros(8)}, capacity=64); buf.count  # 0``.
+    """
 
     data: PyTree
     count: Array
@@ -66,6 +69,8 @@ def group_buffer_push(
     """Append the groups with ``keep`` True (in order) after the live ones; overflow is dropped.
 
     ``groups`` leaves have a leading axis n matching ``keep`` (n,).
+
+    Example: ``buf = group_buffer_push(buf, groups, group_has_signal(groups["r"], per_group=True))``.
     """
     keep = jnp.asarray(keep).astype(bool)
     leaves = jax.tree_util.tree_leaves(groups)
@@ -95,6 +100,8 @@ def group_buffer_pop(
     ``valid`` (n,) marks which of the n slots held live groups (fewer than n when the buffer ran
     short). The rest stay in order for the next step (RSR's B_r); ``keep_at_most`` caps how many
     are kept (the others are dropped), bounding their staleness.
+
+    Example: ``batch, valid, buf = group_buffer_pop(buf, 32)``.
     """
     if not 1 <= n <= buffer.capacity:
         raise ValueError(f"n must be in [1, capacity={buffer.capacity}], got {n}")
@@ -110,7 +117,10 @@ def group_buffer_pop(
 
 
 def group_buffer_clear(buffer: GroupBuffer) -> GroupBuffer:
-    """Empty the buffer (plain dynamic sampling: the overflow is discarded)."""
+    """Empty the buffer (plain dynamic sampling: the overflow is discarded).
+
+    Example: ``buf = group_buffer_clear(buf)  # DAPO without RSR``.
+    """
     return buffer._replace(count=jnp.zeros((), jnp.int32), dropped=buffer.dropped + buffer.count)
 
 
@@ -128,6 +138,8 @@ def fill_group_buffer(
     (e.g. :func:`group_has_signal`). Runs as a ``lax.while_loop`` (jit-able) for at most
     ``max_rounds`` rounds; returns ``(buffer, rounds)``. Rounds × m is the number of groups
     generated, the cost RSR reduces.
+
+    Example: ``buf, rounds = fill_group_buffer(buf, sample_fn, key, target=32, max_rounds=8)``.
     """
     if target < 1 or target > buffer.capacity:
         raise ValueError(f"target must be in [1, capacity={buffer.capacity}], got {target}")

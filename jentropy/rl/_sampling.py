@@ -16,7 +16,10 @@ __all__ = ["Completions", "generate", "sequence_logprobs"]
 class Completions(NamedTuple):
     """Sampled completions: ``tokens`` (B, N) (``pad_id`` after EOS), ``logp`` (B, N) log-probs of
     the sampled tokens under the sampling distribution (0 where masked), ``mask`` (B, N) (1 up to
-    and including EOS) and ``finished`` (B,) (EOS was emitted)."""
+    and including EOS) and ``finished`` (B,) (EOS was emitted).
+
+    Example: ``out = generate(...); out.tokens[out.mask > 0]``.
+    """
 
     tokens: Int[Array, "B N"]
     logp: Float[Array, "B N"]
@@ -102,6 +105,8 @@ def sequence_logprobs(
     Logits are divided by ``temperature`` (as TRL and verl do) so that the log-probs match the
     sampling distribution. With ``with_entropy`` also returns the token entropies H_t of that
     distribution (``jentropy.info``). Shapes: prompts (B, P), completions (B, N) → (B, N).
+
+    Example: ``logp, h = sequence_logprobs(model, prompts, completions, with_entropy=True)``.
     """
     p = prompts.shape[1]
     tokens = jnp.concatenate([prompts, completions], axis=1)

@@ -58,6 +58,8 @@ def sequence_log_likelihood(
     """ℓ = Σ_t m_t logπ(o_t) (/ Σ_t m_t when ``normalize``, the mean token log-prob SEED-GRPO uses).
 
     Masked positions are ignored even if they hold -inf; an empty mask gives 0.
+
+    Example: ``sequence_log_likelihood(jnp.array([[-1.0, -3.0]]))  # [-2.0]``.
     """
     lp = float_array(logp, "logp")
     m = mask_like(mask, lp)
@@ -118,7 +120,10 @@ def semantic_entropy(
 
 
 def semantic_entropy_max(group_size: int) -> float:
-    """SE_max = log G, the entropy of G answers that all differ (equal mass)."""
+    """SE_max = log G, the entropy of G answers that all differ (equal mass).
+
+    Example: ``semantic_entropy_max(8)  # log 8 = 2.079``.
+    """
     if group_size < 1:
         raise ValueError(f"group_size must be >= 1, got {group_size}")
     return math.log(group_size)
@@ -158,6 +163,8 @@ def seed_grpo_advantages(
 
     ``base`` is the underlying estimator: "dr_grpo" (r_i − mean, the paper's recipe) or "grpo"
     (std-normalised). Returns ``(advantages (P, G), semantic_entropy (P,))``.
+
+    Example: ``adv, se = seed_grpo_advantages(rewards, seq_ll, cluster_token_answers(tokens))``.
     """
     if base not in ("dr_grpo", "grpo"):
         raise ValueError(f"base must be 'dr_grpo' or 'grpo', got {base!r}")

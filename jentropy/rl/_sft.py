@@ -30,7 +30,10 @@ SFT_CHECKPOINT = "sft_state.npz"
 def make_policy(
     task: AdditionTask, *, key: PRNGKeyArray, width: int = 64, depth: int = 2, heads: int = 4
 ) -> Any:
-    """A :class:`TinyLM` sized for ``task`` (vocabulary, prompt + completion length)."""
+    """A :class:`TinyLM` sized for ``task`` (vocabulary, prompt + completion length).
+
+    Example: ``model = make_policy(AdditionTask(), key=jax.random.key(0))``.
+    """
     from flax import nnx
 
     from ._policy import TinyLM
@@ -65,7 +68,7 @@ def _sft_loss(task: AdditionTask) -> Any:
 @functools.partial(jax.jit, static_argnames=("task", "batch_size", "learning_rate", "chunk"))
 def _sft_chunk(state, static, a, b, stop, *, task, batch_size, learning_rate, chunk):
     model = eqx.combine(state.params, static)
-    step = train.make_step(_sft_loss(task), optax.adam(learning_rate), model)
+    step = train.make_step(_sft_loss(task), optax.flatten(optax.adam(learning_rate)), model)
 
     def body(st, _):
         data_key, _ = train.step_keys(st)
@@ -115,7 +118,7 @@ def train_sft(
             f"batch_size must be in [1, {a.shape[0]}] (SFT problems), got {batch_size}"
         )
     _, static = eqx.partition(model, eqx.is_inexact_array)
-    state = train.init_state(model, optax.adam(learning_rate), key=key)
+    state = train.init_state(model, optax.flatten(optax.adam(learning_rate)), key=key)
     path = (
         None if checkpoint_dir is None else os.path.join(os.fspath(checkpoint_dir), SFT_CHECKPOINT)
     )
@@ -207,6 +210,8 @@ def evaluate_addition(
     Greedy decoding gives ``correct`` (n,); with ``num_samples`` = k > 0 also k samples per
     problem at ``temperature`` (``samples_correct`` (n, k)), for pass@k. Returns numpy arrays plus
     ``accuracy``, ``accuracy_carry``, ``accuracy_no_carry`` (greedy) and ``carry_fraction``.
+
+    Example: ``ev = evaluate_addition(model, task, num_samples=16); ev["accuracy_carry"]``.
     """
     if (a is None) != (b is None):
         raise ValueError("give both a and b, or neither (held-out pool)")
@@ -237,6 +242,8 @@ def pass_at_k(correct: ArrayLike, k: int) -> float:
     """Unbiased pass@k (Chen et al. 2021): mean over problems of 1 − C(n − c, k) / C(n, k).
 
     ``correct`` (problems, n) booleans from n samples each; needs 1 ≤ k ≤ n.
+
+    Example: ``pass_at_k(ev["samples_correct"], 8)``.
     """
     c = np.asarray(correct, bool)
     if c.ndim != 2:

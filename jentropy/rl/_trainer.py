@@ -84,6 +84,8 @@ class RLConfig:
             (initial coefficient ``loss.entropy_coef``).
 
     Presets: :meth:`grpo`, :meth:`seed_grpo`, :meth:`confucius`.
+
+    Example: ``RLConfig.confucius(num_prompts=16)``.
     """
 
     advantage: str = "grpo"
@@ -164,7 +166,10 @@ class RLConfig:
 
 class RLState(NamedTuple):
     """Everything the RL loop carries: the optimiser state, the group buffer, the adaptive
-    entropy state and the number of RL steps taken."""
+    entropy state and the number of RL steps taken.
+
+    Example: ``out = train_rl(...); int(out.state.rl_step)``.
+    """
 
     train: train.TrainState
     buffer: GroupBuffer
@@ -176,7 +181,10 @@ class RLState(NamedTuple):
 class RLResult:
     """What :func:`train_rl` returns: the trained ``model``, the per-step ``history`` (scalars
     (steps,), and per-group arrays ``group/*`` (steps, num_prompts)), the final ``state`` and
-    the compile / run seconds of this call."""
+    the compile / run seconds of this call.
+
+    Example: ``out.history["reward"], out.history["group/adv_abs"]``.
+    """
 
     model: Any
     history: dict[str, np.ndarray]
@@ -187,9 +195,10 @@ class RLResult:
 
 def _optimizer(cfg: Any) -> optax.GradientTransformation:
     adam = optax.adam(cfg.learning_rate)
-    if cfg.max_grad_norm is None:
-        return adam
-    return optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adam)
+    if cfg.max_grad_norm is not None:
+        adam = optax.chain(optax.clip_by_global_norm(cfg.max_grad_norm), adam)
+    # one flat vector instead of a leaf per weight: same update, a third of the compile time
+    return optax.flatten(adam)
 
 
 # RLConfig fields that become traced inputs of the compiled step (so configurations that differ
