@@ -265,9 +265,10 @@ def cumulants_renyi(*, scale: str, key: jax.Array) -> Result:
         quick=[-0.5, 0.0, 0.5, 1.0, 2.0],
         full=[-0.75, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
     )
+    tokens = pick(scale, smoke=12, quick=50, full=50)
     rng = np.random.default_rng(0)
-    p_np = rng.dirichlet(np.full(50, 0.5))
-    q_np = rng.dirichlet(np.ones(50))
+    p_np = rng.dirichlet(np.full(tokens, 0.5))
+    q_np = rng.dirichlet(np.ones(tokens))
     with jax.enable_x64(True):
         p, q = jnp.asarray(p_np), jnp.asarray(q_np)
         o = outcomes(jnp.log(q), probs=p)
@@ -311,7 +312,7 @@ def cumulants_renyi(*, scale: str, key: jax.Array) -> Result:
         legend=True,
     )
     notes = (
-        "p ~ Dirichlet(0.5) over 50 tokens, r = log q with q ~ Dirichlet(1). Sample "
+        f"p ~ Dirichlet(0.5) over {tokens} tokens, r = log q with q ~ Dirichlet(1). Sample "
         "cumulants are k-statistics of sampled sequence rewards divided by n."
     )
     return Result(figures={"cumulants_renyi": fig}, metrics=metrics, notes=notes)
@@ -328,7 +329,8 @@ def monte_carlo(*, scale: str, key: jax.Array) -> Result:
         full=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
     )
     num = pick(scale, smoke=500, quick=4_000, full=50_000)
-    vocab = pick(scale, smoke=10_000, quick=100_000, full=1_000_000)
+    # (smoke: 16 outcomes, the size of the other toy problems, so it shares their compilations)
+    vocab = pick(scale, smoke=16, quick=100_000, full=1_000_000)
     with jax.enable_x64(True):
         o = _bernoulli()
         log_ns = jnp.asarray(np.log(np.array(ns, dtype=float)))
