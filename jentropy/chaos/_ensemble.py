@@ -25,9 +25,9 @@ def random_initial_conditions(
     """``n`` initial conditions drawn at random from the attractor.
 
     A reference trajectory is integrated from the stored initial condition (which dysts puts on
-    the attractor) with ``max(2n, 64)`` points ``spacing`` periods apart (maps: iterations);
-    ``n`` of them are drawn without replacement and each is moved by Gaussian ``jitter`` times
-    the per-coordinate spread of the reference points. The jitter makes members independent
+    the attractor) with at least ``2n`` points (a multiple of 256) ``spacing`` periods apart
+    (maps: iterations); ``n`` of them are drawn without replacement and each is moved by
+    Gaussian ``jitter`` times the per-coordinate spread of the reference points. The jitter makes members independent
     after ``≈ log(1/jitter)/λ_max`` (points of one orbit would otherwise repeat each other
     with a time shift); points off the attractor by ``jitter`` relax back at the rate of the
     contracting exponents. For delay equations the rows are delay-embedded states (first
@@ -58,7 +58,9 @@ def random_initial_conditions(
     if not jitter >= 0:
         raise ValueError(f"jitter must be non-negative, got {jitter!r}")
     dtype = float_dtype() if dtype is None else jnp.dtype(dtype)
-    n_points = max(2 * int(n), 64)
+    # candidates: at least 2n, rounded up to a multiple of 256 so that draws of different sizes
+    # share one compiled reference solve
+    n_points = 256 * -(-2 * int(n) // 256)
     ic = jnp.asarray(system.ic, dtype)
     if system.kind == "map":
         every = max(1, round(spacing))
