@@ -96,8 +96,9 @@ def test_rate_function_agrees_with_empirical_tail(bernoulli, key):
     # sampled sums of n tokens (sharded over the 4 test devices) against the exact tail, and
     # both against the rate function: P(S_n ≥ n x) ≤ e^{−n I(x)} (Chernoff) and the
     # Bahadur–Rao asymptotics e^{−n I(x)}·prefactor (1 + O(1/n))
-    n, num = 40, 200_000
-    sums = np.asarray(al.sample_sequence_rewards(key, bernoulli, n, num))
+    n, num = 40, 100_000
+    # lengths (10, 40): one batch of 40-token sequences (the moments test shares the program)
+    sums = np.asarray(al.sample_sequence_rewards(key, bernoulli, (10, n), num))[:, 1]
     pmf = np.exp(np.asarray(al.sum_reward_log_pmf(bernoulli, n)[1]))
     for k in (18, 20, 22):  # x = 0.45 .. 0.55, tails 3e-2 .. 9e-4
         exact = pmf[k:].sum()

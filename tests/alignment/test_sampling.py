@@ -28,13 +28,17 @@ def test_zero_probability_outcomes_are_never_drawn(x64, key):
 
 
 def test_sequence_reward_moments_under_the_tilt(bernoulli, key):
-    # R under φ_λ: mean n Λ'(λ), variance n Λ''(λ) (4 standard errors)
-    n, num, lam = 40, 200_000, 0.9
-    r = np.asarray(al.sample_sequence_rewards(key, bernoulli, n, num, lam=lam))
+    # R under φ_λ: mean n Λ'(λ), variance n Λ''(λ) (4 standard errors), for each prefix length
+    lengths, num, lam = (10, 40), 100_000, 0.9
+    sums = np.asarray(al.sample_sequence_rewards(key, bernoulli, lengths, num, lam=lam))
+    assert sums.shape == (num, 2) and np.all(sums[:, 1] >= sums[:, 0])  # prefix sums, r ≥ 0
     k1, k2 = np.asarray(al.tilt_cumulants(bernoulli, lam, 4))[:2]
-    assert abs(r.mean() - n * k1) <= 4 * np.sqrt(n * k2 / num)
-    # the sample variance has SE ≈ σ² √(2/num) for a near-Gaussian sum
-    assert abs(r.var() - n * k2) <= 4 * n * k2 * np.sqrt(2 / num)
+    for r, n in zip(sums.T, lengths):
+        assert abs(r.mean() - n * k1) <= 4 * np.sqrt(n * k2 / num)
+        # the sample variance has SE ≈ σ² √(2/num) for a near-Gaussian sum
+        assert abs(r.var() - n * k2) <= 4 * n * k2 * np.sqrt(2 / num)
+    single = al.sample_sequence_rewards(key, bernoulli, 40, 10)
+    assert single.shape == (10,)
 
 
 @pytest.mark.parametrize(

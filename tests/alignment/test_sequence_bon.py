@@ -42,21 +42,28 @@ def test_n_equal_one_is_the_base_model(bernoulli):
 
 
 def test_monte_carlo_sequences_agree_within_4_standard_errors(bernoulli, key):
-    n_tokens, n, num = 32, 16, 20_000
-    rewards = np.asarray(al.sample_best_of_n_sequences(key, bernoulli, n_tokens, n, num))
-    exact = al.sequence_best_of_n(bernoulli, n_tokens, 0.05, log_n=np.log(n))
-    mean = rewards.mean() / n_tokens
-    se = rewards.std() / n_tokens / np.sqrt(num)
-    assert abs(mean - float(exact.reward)) <= 4 * se
-    # and the whole law of the selected reward: each level within 4 SE of F^N − F⁻^N
-    # (levels expected fewer than 20 times are pooled into one cell)
+    n_tokens, ns, num = 32, (1, 4, 16), 20_000
+    best = np.asarray(al.sample_best_of_n_sequences(key, bernoulli, n_tokens, ns, num))
+    assert best.shape == (num, 3)
+    assert np.all(np.diff(best, axis=1) >= 0)  # the best of the first N draws grows with N
+    exact = al.sequence_best_of_n(
+        bernoulli, n_tokens, jnp.full(3, 0.05), log_n=jnp.asarray(np.log(ns))
+    )
     cdf = np.cumsum(np.exp(np.asarray(al.sum_reward_log_pmf(bernoulli, n_tokens)[1])))
-    law = cdf**n - np.concatenate([[0.0], cdf[:-1]]) ** n
-    freq = np.bincount(rewards.astype(int), minlength=n_tokens + 1) / num
-    common = law * num >= 20
-    cells_law = np.append(law[common], law[~common].sum())
-    cells_freq = np.append(freq[common], freq[~common].sum())
-    assert np.all(np.abs(cells_freq - cells_law) <= 4 * np.sqrt(cells_law * (1 - cells_law) / num))
+    for i, n in enumerate(ns):
+        rewards = best[:, i]
+        mean = rewards.mean() / n_tokens
+        se = rewards.std() / n_tokens / np.sqrt(num)
+        assert abs(mean - float(exact.reward[i])) <= 4 * se
+        # the whole law of the selected reward: each level within 4 SE of F^N − F⁻^N
+        # (levels expected fewer than 20 times are pooled into one cell)
+        law = cdf**n - np.concatenate([[0.0], cdf[:-1]]) ** n
+        freq = np.bincount(rewards.astype(int), minlength=n_tokens + 1) / num
+        common = law * num >= 20
+        cells_law = np.append(law[common], law[~common].sum())
+        cells_freq = np.append(freq[common], freq[~common].sum())
+        se_cells = np.sqrt(cells_law * (1 - cells_law) / num)
+        assert np.all(np.abs(cells_freq - cells_law) <= 4 * se_cells)
 
 
 def test_bad_inputs(bernoulli):
