@@ -30,6 +30,9 @@ def lattice_levels(o: Outcomes) -> tuple[Array, int]:
 
     Raises:
         ValueError: non-integer rewards, rewards under tracing, or a span L above 10⁶.
+
+    Example: rewards (−1, 1, 1) with p = (.5, .2, .3) give log-probabilities
+    (log .5, −inf, log .5) on the lattice −1, 0, 1 and r_min = −1.
     """
     o = pad_outcomes(check_outcomes(o))[0]
     if not _is_concrete(o.reward):

@@ -133,7 +133,10 @@ def tilt_log_probs(o: Outcomes, lam: ArrayLike) -> Float[Array, "... k"]:
 
 
 def tilt_reward(o: Outcomes, lam: ArrayLike) -> Float[Array, "..."]:
-    """Expected reward of the tilt, E_{φ_λ} r = Λ'(λ) (increasing in λ). Shape of ``lam``."""
+    """Expected reward of the tilt, E_{φ_λ} r = Λ'(λ) (increasing in λ), with the shape of ``lam``.
+
+    Example: Bernoulli(0.3) token, r = y: ``tilt_reward(o, 0.905831)`` = x* = 0.514629.
+    """
     return _tilt_field(o, lam, "mean")
 
 
@@ -204,6 +207,8 @@ def max_kl(o: Outcomes) -> Float[Array, ""]:
     """Δ_max = −log p(r = r_max) = lim_{λ→∞} D(φ_λ‖p): the supremum of feasible KL budgets.
 
     (Ties at the maximum reward count together; the budget solver accepts 0 ≤ Δ < Δ_max.)
+
+    Example: Bernoulli(0.3) token, r = y: ``max_kl(o)`` = −log 0.3 = 1.20397.
     """
     return _max_kl(pad_outcomes(check_outcomes(o))[0])
 
