@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -63,9 +64,12 @@ def rate_function(o: Outcomes, x: ArrayLike, lam: ArrayLike = 0.0) -> Float[Arra
     return unpad(out, shape, count)
 
 
-@jax.jit
+@eqx.filter_jit
 def _rate_over(o: Outcomes, x: Array, lam: Array) -> Array:
-    return jax.vmap(lambda v: _rate_one(o, v, lam))(x)
+    rate = jax.vmap(lambda v: _rate_one(o, v, lam))(x)
+    return eqx.error_if(
+        rate, jnp.isnan(rate), "rate_function: the Legendre transform did not converge"
+    )
 
 
 def bernoulli_rate_function(q: ArrayLike, x: ArrayLike) -> Float[Array, "..."]:
