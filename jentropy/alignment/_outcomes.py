@@ -57,10 +57,12 @@ def outcomes(
 
     Args:
         reward: (K,) finite rewards r(y).
-        probs: (K,) probabilities p(y) ≥ 0 summing to one (checked to ``atol``, default
-            ``K · 1e3 · eps`` of the dtype; they are not renormalised silently).
+        probs: (K,) probabilities p(y) ≥ 0 summing to one (checked to ``atol``; rounding within
+            it is removed by renormalising, anything larger is an error).
         logits: (K,) unnormalised log-probabilities (−inf allowed); normalised with log-softmax.
-        atol: tolerance on |Σ p − 1| for ``probs``.
+        atol: tolerance on |Σ p − 1| for ``probs``; default min(1e-3, max(1e-6, 1e3·eps·√K)),
+            loose enough for float32 probabilities cast to float64, tight enough to catch
+            counts or unnormalised weights.
 
     Returns:
         :class:`Outcomes` with ``logp`` (normalised log-probabilities) and ``reward`` in a common
@@ -98,7 +100,7 @@ def outcomes(
         if base_host is not None:
             if np.any(np.isnan(base_host)) or np.any(base_host < 0):
                 raise ValueError("probs must be non-negative")
-            tol = atol if atol is not None else base.shape[0] * 1e3 * float(jnp.finfo(dtype).eps)
+            tol = atol if atol is not None else _default_atol(base.shape[0], dtype)
             total = float(np.sum(base_host, dtype=np.float64))
             if abs(total - 1.0) > tol:
                 raise ValueError(
@@ -120,6 +122,10 @@ def _log_normalised(p: Array) -> Array:
     logp = jnp.where(positive, jnp.log(jnp.where(positive, p, 1)), -jnp.inf)
     # within-tolerance rounding of Σp is removed so every formula can assume Σp = 1
     return jax.nn.log_softmax(logp)
+
+
+def _default_atol(k: int, dtype: jnp.dtype) -> float:
+    return min(1e-3, max(1e-6, 1e3 * float(jnp.finfo(dtype).eps) * float(np.sqrt(k))))
 
 
 def check_outcomes(o: Outcomes, name: str = "outcomes") -> Outcomes:
