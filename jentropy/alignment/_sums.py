@@ -127,7 +127,7 @@ def _sum_log_pmf(level_logp: Array, targets: Array, length: Array, *, size: int)
     n = length.astype(level_logp.dtype)
     lattice = Outcomes(level_logp, k)
     thetas = _tilts_for_means(lattice, targets / n)
-    floor = 1e3 * jnp.finfo(level_logp.dtype).eps * math.sqrt(size)
+    floor = 30 * jnp.finfo(level_logp.dtype).eps * math.sqrt(size)  # above the FFT round-off
 
     def step(carry: tuple[Array, Array], theta: Array) -> tuple[tuple[Array, Array], None]:
         best, out = carry
@@ -176,8 +176,9 @@ def sum_reward_log_pmf(o: Outcomes, length: int) -> tuple[Array, Float[Array, " 
 
     Returns:
         ``(values, log_pmf)``: the sums s = n·r_min + j, j = 0..nL, and log P(R_n = s) (−inf for
-        unreachable s). Relative accuracy ~1e-10 in float64 even in far tails; use float64
-        (float32 keeps only ~1e-3 relative accuracy away from the bulk).
+        unreachable s). Measured against scipy's binomial: absolute error of log P ≤ 2e-11 in
+        float64 up to n = 5000, tails like e^{−1800} included; float32 gives ≤ 4e-3 there
+        (log P itself to ~1e-7 relative), so use float64 for precise KLs of long sequences.
 
     Example: Bernoulli(0.3) tokens, r = y: ``log_pmf`` equals scipy's ``binom.logpmf(s, n, 0.3)``.
     """
