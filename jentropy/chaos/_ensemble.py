@@ -27,7 +27,8 @@ def random_initial_conditions(
     A reference trajectory is integrated from the stored initial condition (which dysts puts on
     the attractor) with at least ``2n`` points (a multiple of 256) ``spacing`` periods apart
     (maps: iterations); ``n`` of them are drawn without replacement and each is moved by
-    Gaussian ``jitter`` times the per-coordinate spread of the reference points. The jitter makes members independent
+    Gaussian ``jitter`` times the per-coordinate spread of the reference points (1 for unbounded
+    coordinates such as winding angles). The jitter makes members independent
     after ``≈ log(1/jitter)/λ_max`` (points of one orbit would otherwise repeat each other
     with a time shift); points off the attractor by ``jitter`` relax back at the rate of the
     contracting exponents. For delay equations the rows are delay-embedded states (first
@@ -80,8 +81,18 @@ def random_initial_conditions(
     pick, move = jax.random.split(key)
     idx = jax.random.choice(pick, n_points, (int(n),), replace=False)
     x0 = ref.ys[idx]
-    scale = jnp.std(ref.ys, axis=0)
+    scale = jitter_scale(system, ref.ys)
     return x0 + jitter * scale * jax.random.normal(move, x0.shape, dtype)
+
+
+def jitter_scale(system: System, ys: Array) -> Array:
+    """Per-coordinate spread of a set of states: the std, except 1 for unbounded coordinates
+    (winding angles and phases, whose std grows with the length of the run)."""
+    scale = jnp.std(ys, axis=0)
+    if system.kind == "flow" and system.unbounded_indices:
+        idx = jnp.asarray(system.unbounded_indices)
+        scale = scale.at[idx].set(1.0)
+    return scale
 
 
 def maybe_sharded(

@@ -106,14 +106,17 @@ def _finite(x: Any) -> Any:
     return [v if math.isfinite(v) else None for v in arr.tolist()]
 
 
-def _starts(ys: Any, n: int, key: PRNGKeyArray) -> Any:
+def _starts(system: Any, ys: Any, n: int, key: PRNGKeyArray) -> Any:
     """``n`` rows of the second half of a trajectory, jittered by 1e-3 of its spread (so that
     members decorrelate; see :func:`random_initial_conditions`)."""
+    from ._ensemble import jitter_scale
+
     half = ys[ys.shape[0] // 2 :]
     pick, move = jax.random.split(key)
     idx = jax.random.choice(pick, half.shape[0], (n,), replace=False)
     x0 = half[idx]
-    return x0 + 1e-3 * jnp.std(half, axis=0) * jax.random.normal(move, x0.shape, x0.dtype)
+    noise = jax.random.normal(move, x0.shape, x0.dtype)
+    return x0 + 1e-3 * jitter_scale(system, half) * noise
 
 
 def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray, ys: Any = None) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def _lyapunov(system, cfg: TableConfig, key: PRNGKeyArray, ys: Any = None) -> di
         if dt is not None:
             kw["dt"] = dt
         if ys is not None:  # start on the attractor from the table's own trajectory
-            kw["init_cond"] = _starts(ys, cfg.n_ics, key)
+            kw["init_cond"] = _starts(system, ys, cfg.n_ics, key)
         else:
             kw["n_ics"] = cfg.n_ics
         res = lyapunov_spectrum(system, n_exponents=k, key=key, **kw)
