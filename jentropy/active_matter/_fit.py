@@ -129,6 +129,7 @@ def fit_score(
     checkpoint_every: int | None = None,
     resume: bool = True,
     progress: bool = True,
+    callback: Callable[..., object] | None = None,
 ) -> train.FitResult:
     """Fit a score model to stationary samples with :func:`jentropy.train.fit`.
 
@@ -142,7 +143,9 @@ def fit_score(
             :func:`make_score_loss`.
         learning_rate, warmup: see :func:`score_optimizer`.
         ema_decay: EMA of the parameters (None: off); use ``result.ema_model``.
-        chunk, checkpoint_dir, checkpoint_every, resume, progress: as :func:`jentropy.train.fit`.
+        chunk, checkpoint_dir, checkpoint_every, resume, progress, callback: as
+            :func:`jentropy.train.fit` (``callback`` returning True stops and checkpoints; a
+            later call with the same arguments resumes bit-identically).
 
     Returns:
         :class:`jentropy.train.FitResult` (``.model``, ``.ema_model``, ``.history["loss"]``).
@@ -176,4 +179,5 @@ def fit_score(
         checkpoint_every=checkpoint_every,
         resume=resume,
         progress=progress,
+        callback=callback,
     )

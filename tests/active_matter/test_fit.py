@@ -46,7 +46,7 @@ def test_trapped_aoup_full_and_g_part(key):
     v0, k, gamma, eps = 1.0, 1.0, 1.0, 0.5
     system = am.ActiveSystem(1, v0=v0, gamma=gamma, epsilon=eps, stiffness=0.0, trap=k)
     sde = am.aoup_linear_sde(system)
-    model, _, zs = _train_flat(sde, loss="hyvarinen", steps=800, key=key)
+    model, _, zs = _train_flat(sde, loss="hyvarinen", steps=600, key=key)
     full, g_part = am.aoup_trap_epr(v0, k, gamma, eps)
     drift = lambda z: sde.drift_matrix @ z  # noqa: E731
     g_mask = jnp.array([False, False, True, True])
@@ -149,8 +149,11 @@ def _check_coupled(system, exact, model, x, g):
     )
 
 
-def test_coupled_aoups_transformer_small(key):
-    _check_coupled(*_coupled_case(4, width=16, depth=1, steps=600, loss="hyvarinen", key=key))
+@pytest.mark.slow
+def test_coupled_aoups_transformer_hyvarinen(key):
+    """N = 4 with the cheaper implicit loss (a few CPU-minutes; the quick reproduction's
+    ``exact_systems`` reports the N = 8 case as ``8_relerr_*``)."""
+    _check_coupled(*_coupled_case(4, width=32, depth=2, steps=1500, loss="hyvarinen", key=key))
 
 
 @pytest.mark.slow
@@ -165,13 +168,15 @@ def test_fit_score_resume_and_determinism(tmp_path, key):
     model = nn.MLP(2, 2, 8, 1, key=key)
     kwargs = dict(key=jax.random.key(1), batch_size=64, loss="dsm", progress=False, chunk=10)
     straight = am.fit_score(model, zs, steps=40, **kwargs)
-    again = am.fit_score(model, zs, steps=40, **kwargs)
-    first = am.fit_score(model, zs, steps=20, checkpoint_dir=tmp_path, **kwargs)
+    stop_at_20 = lambda step, state, metrics: step >= 20  # noqa: E731  (an interruption)
+    first = am.fit_score(
+        model, zs, steps=40, checkpoint_dir=tmp_path, callback=stop_at_20, **kwargs
+    )
     resumed = am.fit_score(model, zs, steps=40, checkpoint_dir=tmp_path, **kwargs)
     assert first.state.step == 20 and resumed.state.step == 40
-    for a, b in ((straight, again), (straight, resumed)):
-        for u, v in zip(jax.tree.leaves(a.model), jax.tree.leaves(b.model)):
-            np.testing.assert_array_equal(u, v)
+    # an interrupted-then-resumed run equals the straight run with the same key, bit for bit
+    for u, v in zip(jax.tree.leaves(straight.model), jax.tree.leaves(resumed.model)):
+        np.testing.assert_array_equal(u, v)
     assert sde.drift_matrix.shape == (2, 2)
 
 

@@ -21,9 +21,12 @@ SYSTEM = am.mips_system(96, 0.5)
 TOL = 2e-5
 
 
+MODEL = dict(n_neighbors=K, width=16, depth=1, num_heads=2)  # one block: equivariance is per block
+
+
 @pytest.fixture(scope="module")
 def model():
-    return am.LocalTransformer(n_neighbors=K, width=32, depth=2, num_heads=2, key=jax.random.key(0))
+    return am.LocalTransformer(**MODEL, key=jax.random.key(0))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,8 @@ def test_neighbour_order_and_translation_invariance(model, config):
     p0 = jax.tree.map(lambda a: a[0], patches)
     order = jnp.array([3, 0, 7, 1, 6, 2, 5, 4])
     shuffled = p0._replace(x_nbr=p0.x_nbr[order], g_nbr=p0.g_nbr[order])
-    np.testing.assert_allclose(model(shuffled), model(p0), rtol=0, atol=TOL)
+    apply = eqx.filter_jit(lambda m, p: m(p))
+    np.testing.assert_allclose(apply(model, shuffled), apply(model, p0), rtol=0, atol=TOL)
     shifted = am.wrap(x + jnp.array([13.7, -41.2]), SYSTEM.half_width)
     np.testing.assert_allclose(
         am.particle_scores(model, shifted, g, SYSTEM.half_width),
@@ -98,9 +102,7 @@ def test_jit_and_determinism(model, config):
     eager = am.particle_scores(model, x, g, SYSTEM.half_width)
     jitted = eqx.filter_jit(am.particle_scores)(model, x, g, SYSTEM.half_width)
     np.testing.assert_allclose(jitted, eager, rtol=0, atol=TOL)
-    again = am.LocalTransformer(
-        n_neighbors=K, width=32, depth=2, num_heads=2, key=jax.random.key(0)
-    )
+    again = am.LocalTransformer(**MODEL, key=jax.random.key(0))
     np.testing.assert_array_equal(am.particle_scores(again, x, g, SYSTEM.half_width), eager)
 
 
