@@ -90,6 +90,7 @@ def train_sft(
     batch_size: int = 128,
     learning_rate: float = 3e-3,
     carry_fraction: float = 0.0,
+    chunk: int = 100,
     checkpoint_dir: str | os.PathLike | None = None,
     resume: bool = True,
     progress: bool = True,
@@ -99,10 +100,11 @@ def train_sft(
     The data are the training problems without a carry, plus carry problems making up
     ``carry_fraction`` of the data (:meth:`AdditionTask.sft_pool`), batches drawn uniformly with the
     step's data key. Built from ``jentropy.train``'s ``init_state`` / ``make_step`` / ``step_keys``
-    (Adam; non-finite steps are skipped and reported) inside one compiled ``lax.scan`` per chunk of
-    100 steps that is cached across calls, so training several seeds compiles once (``train.fit``
+    (Adam; non-finite steps are skipped and reported) inside one compiled ``lax.scan`` per ``chunk``
+    steps that is cached across calls, so training several seeds compiles once (``train.fit``
     compiles its loop anew on every call). With ``checkpoint_dir`` the state is saved after every
-    chunk and a later call resumes from it bit-identically.
+    chunk and a later call resumes from it bit-identically (the result never depends on
+    ``chunk``).
 
     Example::
 
@@ -110,8 +112,8 @@ def train_sft(
         sft = train_sft(make_policy(task, key=k1), task, key=k2, steps=300, carry_fraction=0.1)
         sft.model, sft.history["loss"]
     """
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    if steps < 1 or chunk < 1:
+        raise ValueError(f"steps and chunk must be >= 1, got {steps} and {chunk}")
     a, b = task.sft_pool(carry_fraction)
     if not 1 <= batch_size <= a.shape[0]:
         raise ValueError(
@@ -138,8 +140,10 @@ def train_sft(
         losses = [extra["loss"]]
     from jentropy.reproduce import progress as progress_bar
 
+    # committed like the chunk's outputs, so the second chunk does not compile again
+    state = jax.device_put(state, jax.devices()[0])
     start = time.perf_counter()
-    chunk = min(steps, 100)
+    chunk = min(steps, chunk)
     stop = jnp.asarray(steps, jnp.int32)
     done = int(state.step)
     bar = progress_bar(range(done, steps, chunk), desc="sft", disable=not progress)
@@ -219,6 +223,9 @@ def evaluate_addition(
         pools = task.pools()
         a, b = pools.test_a, pools.test_b
     key = jax.random.key(0) if key is None else key
+    # one device and one layout whatever produced the model (SFT or a sharded RL step), so every
+    # evaluation of the same shapes reuses one compilation
+    model = jax.device_put(model, jax.devices()[0])
     out = jax.device_get(
         _evaluate(
             model,

@@ -23,10 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, PRNGKeyArray
 
-from jentropy import train
+from jentropy import parallel, train
 
 from ._addition import AdditionPools, AdditionTask
 from ._advantages import dr_grpo_advantages, grpo_advantages, rloo_advantages
@@ -425,7 +425,15 @@ def _step_impl(
         "signal": signal,
         "carry": task.has_carry(batch["a"], batch["b"]),
     }
-    return RLState(ts, buf, ent_state, state.rl_step + 1), metrics, per_group
+    new_state = RLState(ts, buf, ent_state, state.rl_step + 1)
+    # The rollouts come back sharded over the devices; pin the carried state to the replicated
+    # layout it went in with, so the next call hits the same compilation.
+    new_state = jax.lax.with_sharding_constraint(new_state, _replicated(mesh))
+    return new_state, metrics, per_group
+
+
+def _replicated(mesh: Mesh | None) -> NamedSharding:
+    return NamedSharding(parallel.device_mesh() if mesh is None else mesh, PartitionSpec())
 
 
 _rl_step = jax.jit(_step_impl, static_argnames=("task", "spec", "mesh"))
@@ -519,6 +527,7 @@ def train_rl(
                 "key; pass resume=False or another checkpoint_dir"
             )
         history = {k: list(v) for k, v in extra.items()}
+    state = jax.device_put(state, _replicated(mesh))
 
     def save() -> None:
         if path is not None:

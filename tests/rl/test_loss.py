@@ -191,7 +191,7 @@ GRADS = [_grad_fn(c) for c in CONFIGS]
 big = st.floats(-1e4, 0, width=32)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     st.lists(big, min_size=24, max_size=24),
     st.lists(big, min_size=24, max_size=24),

@@ -13,9 +13,9 @@ from jentropy import rl
 TASK = rl.AdditionTask(n_digits=2)
 
 
-@pytest.fixture(scope="module")
-def model():
-    return rl.make_policy(TASK, key=jax.random.key(0), width=16, depth=2, heads=2)
+@pytest.fixture
+def model(tiny_policy):
+    return tiny_policy
 
 
 def test_import_does_not_load_flax():

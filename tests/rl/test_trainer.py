@@ -9,43 +9,42 @@ import pytest
 
 from jentropy import parallel, rl
 
+from .conftest import SFT_KW
+
 TASK = rl.AdditionTask(n_digits=2)
 # One tiny configuration for every RL run in this file (one compilation): dynamic sampling with
-# RSR exercises the buffer path; the entropy options and advantages are traced inputs.
+# RSR exercises the buffer path; the advantage, sampling and entropy options are traced inputs,
+# and all three share one loss (TER is such an input too), so the step compiles once.
 CFG = rl.RLConfig.confucius(num_prompts=4, group_size=4, max_sampling_rounds=2)
+_LOSS = dataclasses.replace(CFG.loss, target_entropy=None, target_entropy_coef=0.0)
 VARIANTS = (
     CFG,
-    rl.RLConfig.seed_grpo(num_prompts=4, group_size=4, max_sampling_rounds=2),
-    dataclasses.replace(rl.RLConfig.grpo(num_prompts=4, group_size=4, max_sampling_rounds=2)),
+    rl.RLConfig.seed_grpo(num_prompts=4, group_size=4, max_sampling_rounds=2, loss=_LOSS),
+    rl.RLConfig.grpo(num_prompts=4, group_size=4, max_sampling_rounds=2, loss=_LOSS),
 )
 
 
-@pytest.fixture(scope="module")
-def sft():
-    model = rl.make_policy(TASK, key=jax.random.key(0), width=16, depth=1, heads=2)
-    return rl.train_sft(
-        model,
-        TASK,
-        key=jax.random.key(1),
-        steps=40,
-        batch_size=32,
-        carry_fraction=0.1,
-        progress=False,
-    )
+@pytest.fixture
+def sft(sft_result):
+    return sft_result
 
 
 def test_sft_lowers_the_loss(sft):
     loss = sft.history["loss"]
     assert loss.shape == (40,) and np.all(np.isfinite(loss))
-    assert loss[-5:].mean() < 0.5 * loss[:5].mean()
+    # from ~log 14 = 2.6 nats per token; 40 Adam steps (lr 3e-3) of this tiny model reach ~1.2
+    # (EOS and the shape of the answer are learnt first): require at least a 40% drop
+    assert loss[-5:].mean() < 0.6 * loss[:5].mean()
 
 
-def test_sft_resume_is_bit_identical(tmp_path):
-    model = rl.make_policy(TASK, key=jax.random.key(0), width=16, depth=1, heads=2)
-    kw = {"key": jax.random.key(1), "batch_size": 32, "progress": False}
-    full = rl.train_sft(model, TASK, steps=40, **kw)
-    rl.train_sft(model, TASK, steps=20, checkpoint_dir=tmp_path, **kw)
-    resumed = rl.train_sft(model, TASK, steps=40, checkpoint_dir=tmp_path, **kw)
+def test_sft_resume_is_bit_identical(tiny_policy, sft_result, tmp_path):
+    full = sft_result  # 40 steps in one call
+    rl.train_sft(
+        tiny_policy, TASK, key=jax.random.key(1), steps=20, checkpoint_dir=tmp_path, **SFT_KW
+    )
+    resumed = rl.train_sft(
+        tiny_policy, TASK, key=jax.random.key(1), steps=40, checkpoint_dir=tmp_path, **SFT_KW
+    )
     np.testing.assert_array_equal(resumed.history["loss"], full.history["loss"])
     for x, y in zip(
         jax.tree_util.tree_leaves(resumed.model), jax.tree_util.tree_leaves(full.model)
@@ -66,20 +65,6 @@ def _run(model, steps, cfg=CFG, **kw):
     )
 
 
-def test_rl_determinism_and_resume(sft, tmp_path):
-    a = _run(sft.model, 4)
-    b = _run(sft.model, 4)
-    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
-    _run(sft.model, 2, checkpoint_dir=tmp_path)
-    c = _run(sft.model, 4, checkpoint_dir=tmp_path)
-    for k in ("loss", "reward", "generated_groups", "group/adv_abs"):
-        np.testing.assert_array_equal(c.history[k], a.history[k])
-    for x, y in zip(jax.tree_util.tree_leaves(c.model), jax.tree_util.tree_leaves(a.model)):
-        np.testing.assert_array_equal(x, y)
-    with pytest.raises(ValueError, match="different configuration"):
-        _run(sft.model, 4, cfg=VARIANTS[1], checkpoint_dir=tmp_path)
-
-
 def test_rl_history_and_mechanisms(sft):
     out = _run(sft.model, 3)
     h = out.history
@@ -96,6 +81,20 @@ def test_rl_history_and_mechanisms(sft):
     assert np.all(h["target_entropy_term"] > 0)
 
 
+def test_rl_determinism_and_resume(sft, tmp_path):
+    a = _run(sft.model, 4)
+    b = _run(sft.model, 4)
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    _run(sft.model, 2, checkpoint_dir=tmp_path)
+    c = _run(sft.model, 4, checkpoint_dir=tmp_path)
+    for k in ("loss", "reward", "generated_groups", "group/adv_abs"):
+        np.testing.assert_array_equal(c.history[k], a.history[k])
+    for x, y in zip(jax.tree_util.tree_leaves(c.model), jax.tree_util.tree_leaves(a.model)):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match="different configuration"):
+        _run(sft.model, 4, cfg=VARIANTS[1], checkpoint_dir=tmp_path)
+
+
 def test_variants_share_one_compilation(sft):
     from jentropy.rl import _trainer
 
@@ -109,6 +108,7 @@ def test_variants_share_one_compilation(sft):
     assert np.all(seed.history["generated_groups"] == 4)  # no dynamic sampling: one round
 
 
+@pytest.mark.slow
 def test_rollouts_do_not_depend_on_the_device_count(sft):
     a, b = TASK.pools().test_a[:6], TASK.pools().test_b[:6]
     one = rl.rollout_groups(
