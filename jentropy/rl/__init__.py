@@ -9,9 +9,14 @@ The losses are model-agnostic pure functions over arrays (log-probs, masks, rewa
 advantage estimators, importance ratios, clipping, loss aggregation under TRL's and verl's option
 names, KL estimators, entropy terms, dynamic sampling and diagnostics; then SEED-GRPO's semantic
 entropy and Confucius3-Math's targeted entropy regularisation, hardness weighting and recent sample
-recovery. A small Flax NNX policy, an addition task and an end-to-end trainer (``AdditionTask``,
-``TinyLM``, ``RLConfig``, ``train_sft``, ``train_rl``, …) are loaded lazily, so ``import
-jentropy.rl`` does not import flax.
+recovery. An addition task (``AdditionTask``), a KV-cache sampler (``generate``), a small Flax NNX
+policy (``TinyLM``) and an end-to-end trainer (``train_sft``, ``RLConfig``, ``train_rl``,
+``evaluate_addition``) complete it; the policy and trainer load lazily, so ``import jentropy.rl``
+imports neither flax nor optax.
+
+Any Flax NNX model with ``__call__(tokens) -> logits``, ``init_cache(batch, length)`` and
+``decode(tokens, cache, position) -> (logits, cache)`` can replace ``TinyLM`` (e.g. a tunix or
+Gemma model behind a thin adapter; see ``jentropy.rl._policy``).
 
 Example::
 

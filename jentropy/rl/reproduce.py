@@ -410,6 +410,7 @@ def semantic_entropy_auroc(*, scale: str, key: jax.Array) -> Result:
         f"temperature 1. AUROC of −SE for a correct greedy answer: likelihood-weighted "
         f"{metrics['auroc_lik']:.3f}, count-based {metrics['auroc_count']:.3f}, vs the mean token NLL "
         f"{metrics['auroc_nll']:.3f}. SEED-GRPO's premise (high SE marks prompts the model is unsure "
-        "about) holds on this task."
+        "about) holds on this task (AUROC is undefined, NaN, when every greedy answer is right or "
+        "every one is wrong, as with the 20-step policies of the smoke scale)."
     )
     return Result(figures={"semantic_entropy_auroc": fig}, metrics=metrics, notes=notes)

@@ -19,7 +19,7 @@ def model(tiny_policy):
 
 
 def test_import_does_not_load_flax():
-    code = "import sys, jentropy.rl as r; assert 'flax' not in sys.modules; r.TinyLM; assert 'flax' in sys.modules"
+    code = "import sys, jentropy.rl as r; assert 'flax' not in sys.modules and 'optax' not in sys.modules; r.TinyLM; assert 'flax' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
