@@ -198,6 +198,10 @@ def particle_velocity_g(
     """v_{g_i} = −γ (g_i + s_{g_i}): the g-part of the probability-flow velocity.
 
     (The x-part is v_x = b_x − ε s_x; with ε = 0 it is the drift b_x itself.)
+
+    Example::
+
+        v_g = particle_velocity_g(system, g, field.score)       # (S, N, 2)
     """
     return -jnp.asarray(system.gamma, g.dtype) * (g + s_g)
 

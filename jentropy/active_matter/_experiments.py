@@ -66,17 +66,24 @@ class Sizes:
 
 
 ALL_CASES = ("trap", "rotation", "equilibrium", "coupled")
+TAGS = {
+    "trap: full": "trap",
+    "trap: g-part": "trap_g",
+    "rotation 2ω²/k": "rotation",
+    "equilibrium v0=0": "equilibrium",
+}
 DT_LOW = 2e-3  # Euler step of the low-dimensional systems: O(dt) bias in Σ below 0.5%
 
 
 def sizes(scale: str) -> Sizes:
-    """Sizes per scale. smoke: every function on toy sizes, with the fewest compilations (two
-    exact cases, no packing-fraction sweep); quick: ~5 CPU-minutes in all; full: the paper's
-    network and N (an accelerator's job)."""
+    """Sizes per scale. smoke: toy sizes with the fewest compilations (the trapped AOUP only
+    among the exact cases — the transformer path runs in ``mips`` — and no packing-fraction
+    sweep); quick: ~5 CPU-minutes in all; full: the paper's network and N (an accelerator's
+    job)."""
     return pick(
         scale,
         smoke=Sizes(
-            exact_cases=("trap", "coupled"),
+            exact_cases=("trap",),
             replicas=32,
             flat_steps=60,
             coupled_n=4,
@@ -200,7 +207,12 @@ def _flat_cases(
     exact_score = lambda z: linear_score(sigma, z)  # noqa: E731
     cases = []
     for name, mask in named_masks.items():
-        out = {"name": name, "loss": history, "exact": float(linear_epr(sde, sigma, mask=mask))}
+        out = {
+            "name": name,
+            "tag": TAGS[name],
+            "loss": history,
+            "exact": float(linear_epr(sde, sigma, mask=mask)),
+        }
         for form in ("quadratic", "divergence"):
             est = entropy_production_rate(drift, model, sde.diffusion, zs, form=form, mask=mask)
             out[form] = (float(est.value), float(est.stderr))
@@ -289,7 +301,12 @@ def _coupled_case(s: Sizes, key: jax.Array) -> dict[str, Any]:
         progress=False,
     )
     exact = float(linear_epr(aoup_linear_sde(system)))
-    out = {"name": f"{n} coupled (transformer)", "loss": res.history["loss"], "exact": exact}
+    out = {
+        "name": f"{n} coupled (transformer)",
+        "tag": "coupled",
+        "loss": res.history["loss"],
+        "exact": exact,
+    }
     for form in ("quadratic", "divergence"):
         epr = particle_entropy_production(res.ema_model, system, xs, gs, form=form)
         out[form] = (float(epr.total.value), float(epr.total.stderr))

@@ -133,13 +133,25 @@ def stationary_covariance(sde: LinearSDE, **kwargs: object) -> Float[Array, "n n
 def linear_score(
     sigma: Float[Array, "n n"], z: Float[Array, "*batch n"]
 ) -> Float[Array, "*batch n"]:
-    """The exact score s(z) = −Σ⁻¹ z of N(0, Σ) (batched over leading axes of ``z``)."""
+    """The exact score s(z) = −Σ⁻¹ z of N(0, Σ) (batched over leading axes of ``z``).
+
+    Example::
+
+        s = linear_score(stationary_covariance(sde), zs)      # (samples, n)
+    """
     precision = jnp.linalg.inv(sigma)
     return -z @ precision.T
 
 
 def linear_velocity_matrix(sde: LinearSDE, sigma: Float[Array, "n n"]) -> Float[Array, "n n"]:
-    """M with v(z) = M z = (A + D Σ⁻¹) z, the exact probability-flow velocity."""
+    """M with v(z) = M z = (A + D Σ⁻¹) z, the exact probability-flow velocity (zero at
+    equilibrium).
+
+    Example::
+
+        m = linear_velocity_matrix(sde, stationary_covariance(sde))
+        v = zs @ m.T                                          # (samples, n)
+    """
     return sde.drift_matrix + jnp.diag(sde.diffusion) @ jnp.linalg.inv(sigma)
 
 
@@ -230,7 +242,12 @@ def aoup_trap_epr(v0: float, trap: float, gamma: float, epsilon: float) -> tuple
 
 def aoup_trap_covariance(v0: float, trap: float, gamma: float, epsilon: float) -> Array:
     """The 2 × 2 stationary covariance of (x, g) per dimension for one trapped AOUP:
-    Σ_xx = (ε(k+γ) + v0²)/(k(k+γ)), Σ_xg = v0/(k+γ), Σ_gg = 1."""
+    Σ_xx = (ε(k+γ) + v0²)/(k(k+γ)), Σ_xg = v0/(k+γ), Σ_gg = 1.
+
+    Example::
+
+        aoup_trap_covariance(1.0, 1.0, 1.0, 0.5)      # [[1.0, 0.5], [0.5, 1.0]]
+    """
     k = trap
     sxx = (epsilon * (k + gamma) + v0**2) / (k * (k + gamma))
     sxg = v0 / (k + gamma)

@@ -85,7 +85,12 @@ def denoising_score_matching(
 
 
 def divergence(score_fn: ScoreFn, y: Float[Array, " m"], context: Any) -> Float[Array, ""]:
-    """∇_y · s(y; context) = tr ∂s/∂y by ``jax.jacfwd`` (m tangents)."""
+    """∇_y · s(y; context) = tr ∂s/∂y by ``jax.jacfwd`` (m tangents).
+
+    Example::
+
+        divergence(lambda y, _: -y, jnp.ones(3), None)        # -3.0
+    """
     return jnp.trace(jax.jacfwd(lambda v: score_fn(v, context))(y))
 
 

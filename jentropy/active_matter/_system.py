@@ -186,7 +186,12 @@ def mips_system(
 
 
 def wrap(x: Float[Array, "... d"], half_width: float | None) -> Float[Array, "... d"]:
-    """Map positions into the periodic box [−L, L) (identity in free space)."""
+    """Map positions into the periodic box [−L, L) (identity in free space).
+
+    Example::
+
+        wrap(jnp.array([[10.5, -11.0]]), 10.0)        # [[-9.5, 9.0]]
+    """
     if half_width is None:
         return x
     width = jnp.asarray(2.0 * half_width, x.dtype)
@@ -194,7 +199,12 @@ def wrap(x: Float[Array, "... d"], half_width: float | None) -> Float[Array, "..
 
 
 def minimum_image(d: Float[Array, "... d"], half_width: float | None) -> Float[Array, "... d"]:
-    """The minimum-image displacement d − 2L round(d / 2L) (identity in free space)."""
+    """The minimum-image displacement d − 2L round(d / 2L) (identity in free space).
+
+    Example::
+
+        minimum_image(jnp.array([[19.0, -11.0]]), 10.0)     # [[-1.0, 9.0]]
+    """
     if half_width is None:
         return d
     width = jnp.asarray(2.0 * half_width, d.dtype)
@@ -202,7 +212,13 @@ def minimum_image(d: Float[Array, "... d"], half_width: float | None) -> Float[A
 
 
 def repulsion_magnitude(distance: Float[Array, "..."], system: ActiveSystem) -> Float[Array, "..."]:
-    """softplus_β(2r − |d|) (or the hard (2r − |d|)_+), zero beyond the cutoff."""
+    """softplus_β(2r − |d|) (or the hard (2r − |d|)_+), zero beyond the cutoff.
+
+    Example::
+
+        repulsion_magnitude(jnp.array([1.5, 2.0, 5.0]), mips_system(64, 0.5))
+        # [0.503, 0.092, 0.0]
+    """
     overlap = jnp.asarray(2.0 * system.radius, distance.dtype) - distance
     if system.beta is None:
         mag = jnp.maximum(overlap, jnp.zeros_like(overlap))

@@ -34,16 +34,3 @@ def brute_force_forces(x, system):
                 mag = np.logaddexp(system.beta * u, 0.0) / system.beta
             f[i] += mag * d[j] / r[j]
     return f
-
-
-import time as _time  # noqa: E402
-
-import pytest as _pytest  # noqa: E402
-
-
-@_pytest.fixture(autouse=True)
-def _cpu_timer(request):
-    start = _time.process_time()
-    yield
-    with open("/tmp/am/cpu_times.txt", "a") as f:
-        f.write(f"{_time.process_time() - start:8.2f} {request.node.nodeid}\n")
