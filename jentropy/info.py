@@ -183,12 +183,19 @@ def kl_divergence(
 def kl_divergence_from_logits(
     logits_p: ArrayLike, logits_q: ArrayLike, axis: int = -1, base: float | None = None
 ) -> Float[Array, "..."]:
-    """D(softmax(logits_p) ‖ softmax(logits_q)) computed in log space."""
+    """D(softmax(logits_p) ‖ softmax(logits_q)) computed in log space.
+
+    ``-inf`` logits in ``logits_p`` are impossible outcomes and contribute 0 (gradients stay finite
+    even where both sides are ``-inf``, e.g. padded outcome slots).
+    """
     lp, lq = _pair(logits_p, logits_q, axis)
     logp = jax.nn.log_softmax(lp, axis=axis)
     logq = jax.nn.log_softmax(lq, axis=axis)
+    live = jnp.isfinite(logp)
+    # double where: the masked branch must not see -inf - -inf, or its gradient is NaN
+    diff = jnp.where(live, logp - jnp.where(live, logq, 0), 0)
     p = jnp.exp(logp)
-    return _in_base(jnp.sum(jnp.where(p > 0, p * (logp - logq), 0), axis=axis), base)
+    return _in_base(jnp.sum(jnp.where(live, p * diff, 0), axis=axis), base)
 
 
 def js_divergence(

@@ -298,3 +298,17 @@ def test_property_renyi_between_min_and_hartley(weights, alpha):
     # Gibbs: KL ≥ 0 and JS ∈ [0, log 2]
     q = np.roll(p, 1)
     assert float(info.js_divergence(p, q)) <= np.log(2) + 1e-6
+
+
+def test_kl_from_logits_gradient_finite_with_padded_slots(x64):
+    # padded outcome slots carry -inf logits on both sides; the value and gradient ignore them
+    lp = jnp.array([0.3, -0.2, -jnp.inf])
+    lq = jnp.array([0.1, 0.4, -jnp.inf])
+    val, grad = jax.value_and_grad(info.kl_divergence_from_logits)(lp, lq)
+    np.testing.assert_allclose(val, info.kl_divergence_from_logits(lp[:2], lq[:2]), rtol=1e-12)
+    assert np.all(np.isfinite(np.asarray(grad)))
+    # gradient of KL(softmax(l)‖q) w.r.t. l_i is p_i (log p_i/q_i − KL)
+    p = np.exp(lp[:2] - scipy.special.logsumexp(lp[:2]))
+    q = np.exp(lq[:2] - scipy.special.logsumexp(lq[:2]))
+    expected = p * (np.log(p / q) - float(val))
+    np.testing.assert_allclose(grad[:2], expected, rtol=1e-10)
