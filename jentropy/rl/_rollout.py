@@ -33,7 +33,10 @@ def rollout_groups(
 
     The prompts are split over the devices of ``mesh`` (``jentropy.parallel.map_over_devices``,
     default: all devices); each device samples its prompts' groups with the KV-cache sampler. Every
-    prompt gets its own key, so the samples do not depend on the number of devices.
+    prompt gets its own key, so the samples do not depend on the number of devices. When this runs
+    inside ``jit`` with the model as an argument, place the model replicated on the mesh first
+    (``jax.device_put(model, NamedSharding(mesh, PartitionSpec()))``): jit refuses arguments
+    committed to a single device next to a computation sharded over several.
 
     Returns a dict of group-major arrays: ``a``, ``b`` (n,), ``tokens`` (n, G, N), ``mask``
     (n, G, N), ``seq_ll`` (n, G) mean token log-likelihood under the sampling policy, ``rewards``

@@ -527,7 +527,9 @@ def train_rl(
                 "key; pass resume=False or another checkpoint_dir"
             )
         history = {k: list(v) for k, v in extra.items()}
-    state = jax.device_put(state, _replicated(mesh))
+    # everything the step reads goes in replicated over the rollout mesh (a model fresh from SFT
+    # is committed to one device, which jit would refuse to mix with the sharded rollouts)
+    state, ref_params, pools = jax.device_put((state, ref_params, pools), _replicated(mesh))
 
     def save() -> None:
         if path is not None:

@@ -23,8 +23,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
-from jentropy import plotting
+from jentropy import parallel, plotting
 from jentropy.reproduce import Result, pick, progress, register
 
 from . import _experiments as ex
@@ -358,7 +359,8 @@ def semantic_entropy_auroc(*, scale: str, key: jax.Array) -> Result:
         sft = train_sft(
             model, task, key=k_sft, steps=steps, batch_size=64, carry_fraction=0.1, progress=False
         )
-        groups = rollout(sft.model, a, b, k_roll)
+        replicated = NamedSharding(parallel.device_mesh(), PartitionSpec())
+        groups = rollout(jax.device_put(sft.model, replicated), a, b, k_roll)
         ids = cluster_token_answers(groups["tokens"], groups["parseable"])
         se_l = np.asarray(semantic_entropy(groups["seq_ll"], ids))
         se_c = np.asarray(semantic_entropy(None, ids, estimator="count"))
