@@ -139,3 +139,19 @@ def test_errors(key):
         am.simulate(MIPS, state, key=key, dt=0.1, n_steps=0)
     with pytest.raises(TypeError, match="key"):
         am.simulate(MIPS, state, key=0, dt=0.1, n_steps=10)
+
+
+def test_initial_layouts(key):
+    system = am.mips_system(300, 0.5)
+    lattice = am.init_particles(key, system, layout="lattice")
+    cluster = am.init_particles(key, system, layout="cluster")
+    for state in (lattice, cluster):
+        assert bool(jnp.all(jnp.abs(state.x) <= system.half_width))
+    d = am.nearest_neighbors(lattice.x, 1, system.half_width).displacement[:, 0]
+    spacing = 2 * system.half_width / 18  # 18² ≥ 300 sites
+    assert float(jnp.min(jnp.linalg.norm(d, axis=-1))) > 0.6 * spacing  # jitter is 5%
+    # the cluster start is denser in the middle than the box on average
+    inner = jnp.mean(jnp.linalg.norm(cluster.x, axis=-1) < system.half_width / 2)
+    assert float(inner) > 1.5 * np.pi / 16  # Gaussian: 1 − e^{−1/2} ≈ 0.39 vs uniform π/16
+    with pytest.raises(ValueError, match="layout"):
+        am.init_particles(key, system, layout="hexagonal")
