@@ -22,7 +22,13 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from jentropy import diffusion
 
-from ._checks import check_budget, check_finite, check_positive, check_positive_int
+from ._checks import (
+    check_budget,
+    check_finite,
+    check_positive,
+    check_positive_int,
+    count_selected,
+)
 from ._entropy import particle_entropy, particle_variance, select_next
 
 STRATEGIES = ("entropy", "variance")
@@ -114,6 +120,7 @@ def active_diffusion_subsampling(
     omega: float = 1.0,
     strategy: str = "entropy",
     initial_mask: ArrayLike | None = None,
+    linked: ArrayLike | None = None,
     noise_std: float = 0.0,
     eta: float = 0.0,
     hard_consistency: bool = False,
@@ -136,6 +143,9 @@ def active_diffusion_subsampling(
         omega: DPS guidance weight ω.
         strategy: ``"entropy"`` (ADS) or ``"variance"`` (maximum particle variance).
         initial_mask: (L,) locations measured from the start (e.g. the k-space centre line).
+        linked: (L,) ints: measuring location ``l`` also yields location ``linked[l]`` (e.g.
+            :meth:`jentropy.diffusion.KSpaceLineSampling.conjugate_lines` for real images, whose
+            k-space is Hermitian); one acquisition counts once. None: locations are independent.
         noise_std: standard deviation of Gaussian measurement noise (one draw per location,
             fixed for the run, so a re-measurement returns the same value).
         eta: DDIM η.
@@ -166,7 +176,7 @@ def active_diffusion_subsampling(
         initial = jnp.zeros((num_locations,), bool)
     else:
         initial = operator.check_mask(initial_mask, "initial_mask").astype(bool)
-    n_initial = None if isinstance(initial, jax.core.Tracer) else int(jnp.sum(initial))
+    n_initial = None if initial_mask is None else count_selected(initial_mask)
     check_budget(budget, num_locations, n_initial)
     steps = tuple(int(s) for s in acquisition_steps(num_steps, budget, window))
     if not (isinstance(eta, (int, float)) and 0.0 <= eta <= 1.0):
@@ -182,7 +192,17 @@ def active_diffusion_subsampling(
     )
     dtype = x_true.dtype
     params = (jnp.asarray(sigma, dtype), jnp.asarray(omega, dtype), jnp.asarray(noise_std, dtype))
-    return _ads(model, schedule, operator, x_true, initial, key, params, config)
+    if linked is None:
+        partner = jnp.arange(num_locations)
+    else:
+        partner = jnp.asarray(linked)
+        if partner.shape != (num_locations,) or not jnp.issubdtype(partner.dtype, jnp.integer):
+            raise ValueError(
+                f"linked must be ints of shape ({num_locations},) (a partner per location), "
+                f"got {partner.dtype} {partner.shape}"
+            )
+        initial = initial | initial[partner]
+    return _ads(model, schedule, operator, x_true, initial, partner, key, params, config)
 
 
 @eqx.filter_jit
@@ -192,6 +212,7 @@ def _ads(
     operator: diffusion.MeasurementOperator,
     x_true: Array,
     initial: Array,
+    partner: Array,
     key: PRNGKeyArray,
     params: tuple[Array, Array, Array],
     config: _Config,
@@ -243,7 +264,7 @@ def _ads(
                 scores.at[j].set(s),
                 estimates.at[j].set(jnp.mean(x0_hat, 0)),
             )
-            return mask.at[choice].set(True), record
+            return mask.at[choice].set(True).at[partner[choice]].set(True), record
 
         mask, record = jax.lax.cond(acq, take, lambda args: args, (mask, record))
         y = jnp.where(mask[:, None], y_full, 0.0)

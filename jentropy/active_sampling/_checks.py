@@ -7,6 +7,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
 
 
@@ -18,6 +19,13 @@ def check_finite(x: Array, name: str) -> Array:
     if not bool(jnp.all(jnp.isfinite(x))):
         raise ValueError(f"{name} must be finite, got NaN or inf values")
     return x
+
+
+def count_selected(mask: Any) -> int | None:
+    """The number of True entries of a concrete mask; None for a traced one (unknown)."""
+    if isinstance(mask, jax.core.Tracer):
+        return None
+    return int(np.count_nonzero(np.asarray(mask)))
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -80,12 +81,35 @@ def shepp_logan(size: int = 64) -> Float[Array, "size size"]:
     return jnp.clip(_draw_ellipses(jnp.asarray(p), size, jnp.float32), 0.0, 1.0)
 
 
+def _blur(image: Array, width: float) -> Array:
+    radius = max(1, math.ceil(3 * width))
+    offsets = jnp.arange(-radius, radius + 1, dtype=image.dtype)
+    kernel = jnp.exp(-0.5 * (offsets / width) ** 2)
+    kernel = kernel / jnp.sum(kernel)
+    padded = jnp.pad(image, radius, mode="edge")
+    rows = jax.scipy.signal.convolve2d(padded, kernel[None, :], mode="valid")
+    return jax.scipy.signal.convolve2d(rows, kernel[:, None], mode="valid")
+
+
 def random_phantoms(
-    key: PRNGKeyArray, num: int, size: int = 32, *, num_features: int = 4
+    key: PRNGKeyArray,
+    num: int,
+    size: int = 32,
+    *,
+    num_features: int = 4,
+    oversample: int = 4,
+    blur: float = 0.6,
+    texture: float = 0.0,
 ) -> Float[Array, "num size size"]:
     """MRI-like random phantoms: a head (bright rim, darker brain) with jittered shape and
     position, and ``num_features`` random interior ellipses (tissue regions, lesions) of random
-    size, position, orientation and contrast. Values in [0, 1].
+    size, position, orientation and contrast. Drawn on an ``oversample``-times finer grid and
+    averaged down (partial-volume pixels), then smoothed by a Gaussian of ``blur`` pixels (the
+    finite resolution of a scanner), so that the k-space decays as for real images. With
+    ``texture > 0`` the brain carries a stripe pattern of amplitude up to ``texture`` whose
+    frequency (3 to size/3 cycles across the image, along x), phase and tilt are drawn per image:
+    fine, image-specific structure whose k-space lines differ from image to image. Values in
+    [0, 1].
 
     Example::
 
@@ -95,9 +119,26 @@ def random_phantoms(
         raise ValueError(f"num must be an int >= 1, got {num!r}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 4:
         raise ValueError(f"size must be an int >= 4, got {size!r}")
+    if isinstance(oversample, bool) or not isinstance(oversample, int) or oversample < 1:
+        raise ValueError(f"oversample must be an int >= 1, got {oversample!r}")
+    if not blur >= 0:
+        raise ValueError(f"blur must be >= 0 (pixels), got {blur!r}")
+    return _phantoms(key, num, size, num_features, oversample, float(blur), float(texture))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5, 6))
+def _phantoms(
+    key: PRNGKeyArray,
+    num: int,
+    size: int,
+    num_features: int,
+    oversample: int,
+    blur: float,
+    texture: float,
+) -> Array:
 
     def one(key: PRNGKeyArray) -> Array:
-        k_head, k_feat = jax.random.split(key)
+        k_head, k_feat, k_tex = jax.random.split(key, 3)
         h = jax.random.uniform(k_head, (5,), jnp.float32, -1.0, 1.0)
         a, b = 0.70 + 0.08 * h[0], 0.88 + 0.06 * h[1]
         x0, y0, angle = 0.06 * h[2], 0.06 * h[3], 0.25 * h[4]
@@ -116,7 +157,21 @@ def random_phantoms(
         sign = jnp.where(f[:, 4] < 0.5, -1.0, 1.0)
         value = sign * (0.1 + 0.25 * jnp.abs(2.0 * f[:, 4] - 1.0))
         features = jnp.stack([value, axes_a, axes_b, centre_x, centre_y, math.pi * f[:, 5]], axis=1)
-        image = _draw_ellipses(jnp.concatenate([head, features]), size, jnp.float32)
+        fine = _draw_ellipses(jnp.concatenate([head, features]), size * oversample, jnp.float32)
+        if texture > 0:
+            u = jax.random.uniform(k_tex, (4,), jnp.float32)
+            coords = (jnp.arange(size * oversample, dtype=jnp.float32) + 0.5) / oversample
+            xx, yy = jnp.meshgrid(coords, coords)
+            cycles = 3.0 + u[0] * (size / 3.0 - 3.0)
+            tilt = 0.15 * (2.0 * u[2] - 1.0)
+            phase = 2.0 * math.pi * (cycles * (xx + tilt * yy) / size + u[1])
+            brain = _draw_ellipses(
+                head[1:2] * jnp.array([-1.0, 1, 1, 1, 1, 1]), size * oversample, jnp.float32
+            )
+            fine = fine + texture * (0.5 + 0.5 * u[3]) * brain * jnp.cos(phase)
+        image = jnp.clip(fine, 0.0, 1.0).reshape(size, oversample, size, oversample).mean((1, 3))
+        if blur > 0:
+            image = _blur(image, blur)
         return jnp.clip(image, 0.0, 1.0)
 
     return jax.vmap(one)(jax.random.split(key, num))

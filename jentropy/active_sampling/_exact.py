@@ -14,7 +14,13 @@ from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from jentropy import diffusion
 
-from ._checks import check_budget, check_finite, check_positive, check_positive_int
+from ._checks import (
+    check_budget,
+    check_finite,
+    check_positive,
+    check_positive_int,
+    count_selected,
+)
 from ._entropy import particle_entropy, select_next
 
 EXACT_STRATEGIES = ("variance", "particles")
@@ -143,7 +149,7 @@ def exact_design(
         if initial_mask is None
         else operator.check_mask(initial_mask, "initial_mask").astype(bool)
     )
-    already = None if isinstance(mask, jax.core.Tracer) else int(jnp.sum(mask))
+    already = None if initial_mask is None else count_selected(initial_mask)
     check_budget(budget, num_locations, already)
     matrix = _matrix(operator, x_true.dtype)
     y = operator.measure(x_true).reshape(-1)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from ._checks import check_budget, check_positive_int
+from ._checks import check_budget, check_positive_int, count_selected
 
 
 def _initial(initial: ArrayLike | None, num_locations: int) -> tuple[Array, int]:
@@ -19,8 +19,7 @@ def _initial(initial: ArrayLike | None, num_locations: int) -> tuple[Array, int]
     initial = jnp.asarray(initial)
     if initial.shape != (num_locations,):
         raise ValueError(f"initial must have shape ({num_locations},), got {initial.shape}")
-    initial = initial.astype(bool)
-    return initial, int(jnp.sum(initial))
+    return initial.astype(bool), count_selected(initial)
 
 
 def _top(scores: Array, initial: Array, budget: int) -> Array:

@@ -6,6 +6,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._mixture import GaussianMixture, gaussian_mixture
@@ -36,15 +37,20 @@ def mixture_from_labels(
         raise ValueError(f"x must be a float array (n, d), got {x.dtype} {x.shape}")
     if labels.shape != x.shape[:1] or not jnp.issubdtype(labels.dtype, jnp.integer):
         raise ValueError(f"labels must be ints of shape ({x.shape[0]},), got {labels.shape}")
-    one_hot = jax.nn.one_hot(labels, num_components, dtype=x.dtype)  # (n, k)
-    counts = one_hot.sum(0)
-    if bool(jnp.any(counts < 2)):
-        raise ValueError(f"every label in [0, {num_components}) needs >= 2 examples: {counts}")
-    means = (one_hot.T @ x) / counts[:, None]
-    centred = x[:, None, :] - means[None]  # (n, k, d)
-    covs = jnp.einsum("nk,nkd,nke->kde", one_hot, centred, centred) / (counts - 1)[:, None, None]
-    covs = covs + ridge * jnp.eye(x.shape[1], dtype=x.dtype)
-    return gaussian_mixture(means, covs, counts, rank=rank)
+    xs, ls = np.asarray(x), np.asarray(labels)
+    counts = np.bincount(ls, minlength=num_components)[:num_components]
+    if np.any(counts < 2) or ls.min() < 0 or ls.max() >= num_components:
+        raise ValueError(
+            f"labels must lie in [0, {num_components}), each with >= 2 examples; counts {counts}"
+        )
+    # per class on the host: O(n d²) in all, not O(n k d²) as one masked einsum would be
+    means = np.stack([xs[ls == k].mean(0) for k in range(num_components)])
+    covs = np.stack([np.cov(xs[ls == k], rowvar=False) for k in range(num_components)])
+    covs = covs + ridge * np.eye(xs.shape[1])
+    dtype = x.dtype
+    return gaussian_mixture(
+        jnp.asarray(means, dtype), jnp.asarray(covs, dtype), jnp.asarray(counts, dtype), rank=rank
+    )
 
 
 def kmeans(
@@ -72,9 +78,7 @@ def kmeans(
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
-def _kmeans(
-    key: PRNGKeyArray, x: Array, num_clusters: int, iterations: int
-) -> tuple[Array, Array]:
+def _kmeans(key: PRNGKeyArray, x: Array, num_clusters: int, iterations: int) -> tuple[Array, Array]:
     def sq_dist(centres: Array) -> Array:
         return jnp.sum(x**2, 1)[:, None] - 2.0 * x @ centres.T + jnp.sum(centres**2, 1)[None, :]
 

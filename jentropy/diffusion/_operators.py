@@ -225,3 +225,18 @@ class KSpaceLineSampling(MeasurementOperator):
     def mask_image(self, mask: ArrayLike) -> Float[Array, "h w"]:
         mask = jnp.asarray(mask).astype(jnp.result_type(float))
         return jnp.broadcast_to(mask[None, :], self.image_shape)
+
+    def conjugate_lines(self) -> Array:
+        """(W,) the column holding frequency −f for the column of frequency f.
+
+        A real image has a Hermitian k-space, ``K(−k) = conj K(k)``: measuring a line also gives
+        its conjugate line (partial Fourier). Column ``j`` holds ``f = j − W//2``, so its partner
+        is ``(2 (W//2) − j) mod W`` (the DC column, and for even W the Nyquist column 0, are
+        their own partners).
+
+        Example::
+
+            KSpaceLineSampling((8, 8)).conjugate_lines()    # [0, 7, 6, 5, 4, 3, 2, 1]
+        """
+        w = self.image_shape[1]
+        return (2 * (w // 2) - jnp.arange(w)) % w

@@ -90,7 +90,6 @@ def test_train_denoiser_learns():
         batch_size=16,
         learning_rate=1e-2,
         ema_decay=0.9,
-        chunk=100,
         progress=False,
     )
     assert a.history["loss"][-20:].mean() < 0.6 * a.history["loss"][:5].mean()
