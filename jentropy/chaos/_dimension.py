@@ -18,16 +18,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-
-def _as_points(x: ArrayLike, name: str = "x") -> Array:
-    x = jnp.asarray(x)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] < 10:
-        raise ValueError(f"{name} must have shape (T, d) or (T,) with T >= 10, got {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"{name} must be floating, got {x.dtype}")
-    return x
+from ._series import as_series
 
 
 def correlation_integral(
@@ -63,7 +54,7 @@ def correlation_integral(
 
         radii, c = correlation_integral(points, 0.1, 5.0, 20, theiler=10)
     """
-    x = _as_points(x)
+    x = as_series(x, min_len=10, multivariate=True)
     t = x.shape[0]
     if not isinstance(theiler, int) or theiler < 0 or theiler >= t - 1:
         raise ValueError(f"theiler must be an int in [0, T − 2], got {theiler!r}")
@@ -153,7 +144,7 @@ def correlation_dimension(
         ts, ys, _ = chaos.make_trajectory("Lorenz", 4000, pts_per_period=20)
         chaos.correlation_dimension(ys).dimension        # ≈ 2.05
     """
-    x = _as_points(x)
+    x = as_series(x, min_len=10, multivariate=True)
     if not 0 < r_min < r_max:
         raise ValueError(f"need 0 < r_min < r_max, got {r_min}, {r_max}")
     if n_radii < 2:

@@ -20,14 +20,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-
-def _as_series(x: ArrayLike, min_len: int = 10) -> Array:
-    x = jnp.asarray(x)
-    if x.ndim != 1 or x.shape[0] < min_len:
-        raise ValueError(f"x must be a 1-D series with at least {min_len} points, got {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"x must be floating, got {x.dtype}")
-    return x
+from ._series import as_series
 
 
 @functools.partial(jax.jit, static_argnames=("order", "block"))
@@ -86,9 +79,9 @@ def sample_entropy(
 
         sample_entropy(jax.random.normal(key, (2000,)))     # ≈ 2.2 for white noise
     """
-    x = _as_series(x, order + 3)
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}")
+    x = as_series(x, min_len=order + 3, multivariate=False)
     r = 0.2 * jnp.std(x) if tolerance is None else jnp.asarray(tolerance, x.dtype)
     return _sampen(x, jnp.asarray(x.shape[0]), order, r)
 
@@ -124,7 +117,7 @@ def coarse_grain(x: Float[ArrayLike, " T"], scale: int) -> Float[Array, " n"]:
     """
     if not isinstance(scale, int) or scale < 1:
         raise ValueError(f"scale must be a positive int, got {scale!r}")
-    x = _as_series(x, 1)
+    x = as_series(x, min_len=1, multivariate=False)
     n = x.shape[0] // scale
     return jnp.mean(x[: n * scale].reshape(n, scale), axis=1)
 
@@ -159,7 +152,7 @@ def multiscale_entropy(
         mse = multiscale_entropy(ys[:, 0], max_scale=10)
         mse.entropy       # (10,); white noise decreases with scale, 1/f noise stays flat
     """
-    x = _as_series(x, 20)
+    x = as_series(x, min_len=20, multivariate=False)
     if not isinstance(max_scale, int) or max_scale < 1 or x.shape[0] // max_scale < 10:
         raise ValueError(
             f"max_scale must be an int >= 1 leaving >= 10 points per coarse series, got "

@@ -16,16 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-
-def _as_series(x: ArrayLike) -> Array:
-    x = jnp.asarray(x)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] < 8:
-        raise ValueError(f"x must have shape (T,) or (T, d) with T >= 8, got {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"x must be floating, got {x.dtype}")
-    return x
+from ._series import as_series
 
 
 def power_spectrum(
@@ -45,7 +36,7 @@ def power_spectrum(
 
         f, p = power_spectrum(jnp.sin(2 * jnp.pi * jnp.arange(1000) / 50.0))   # peak at 0.02
     """
-    x = _as_series(x)
+    x = as_series(x, min_len=8, multivariate=True)
     return _power_spectrum(x, jnp.asarray(dt, x.dtype))
 
 
@@ -87,7 +78,7 @@ def dominant_frequency(x: Float[ArrayLike, "T d"], dt: float = 1.0, *, min_bin: 
 
         dominant_frequency(jnp.sin(2 * jnp.pi * 0.05 * jnp.arange(2000.0)))     # ≈ 0.05
     """
-    x = _as_series(x)
+    x = as_series(x, min_len=8, multivariate=True)
     if not isinstance(min_bin, int) or not 1 <= min_bin < x.shape[0] // 2 - 1:
         raise ValueError(f"min_bin must be an int in [1, T/2 − 1), got {min_bin!r}")
     freqs, psd = power_spectrum(x, dt)

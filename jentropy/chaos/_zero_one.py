@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from ._series import as_series
+
 
 def _corr(u: Array, v: Array) -> Array:
     du, dv = u - jnp.mean(u), v - jnp.mean(v)
@@ -82,11 +84,7 @@ def zero_one_test(
 
         zero_one_test(logistic_series, key=jax.random.key(0))     # ≈ 1 for r = 4
     """
-    x = jnp.asarray(x)
-    if x.ndim != 1 or x.shape[0] < 100:
-        raise ValueError(f"x must be a 1-D series with at least 100 points, got {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"x must be floating, got {x.dtype}")
+    x = as_series(x, min_len=100, multivariate=False)
     t = x.shape[0]
     n_cut = t // 10 if n_cut is None else n_cut
     if not isinstance(n_cut, int) or not 2 <= n_cut < t // 2:
