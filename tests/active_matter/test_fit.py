@@ -46,7 +46,7 @@ def test_trapped_aoup_full_and_g_part(key):
     v0, k, gamma, eps = 1.0, 1.0, 1.0, 0.5
     system = am.ActiveSystem(1, v0=v0, gamma=gamma, epsilon=eps, stiffness=0.0, trap=k)
     sde = am.aoup_linear_sde(system)
-    model, _, zs = _train_flat(sde, loss="hyvarinen", steps=600, key=key)
+    model, _, zs = _train_flat(sde, loss="hyvarinen", steps=1000, key=key)
     full, g_part = am.aoup_trap_epr(v0, k, gamma, eps)
     drift = lambda z: sde.drift_matrix @ z  # noqa: E731
     g_mask = jnp.array([False, False, True, True])
@@ -101,7 +101,7 @@ def _coupled_patches(system, sigma, configs):
     return sample, data
 
 
-def _coupled_case(n, *, width, depth, steps, loss, key):
+def _coupled_case(n, *, width, depth, steps, loss, key, sigmas=(1e-2,)):
     """Spec case 4: N AOUPs with all-to-all springs in a trap, ε = 0 (hypoelliptic, as MIPS),
     learned with the local transformer (k = N − 1, absolute position for the trap)."""
     system = am.ActiveSystem(
@@ -120,7 +120,7 @@ def _coupled_case(n, *, width, depth, steps, loss, key):
         key=key,
     )
     result = train.fit(
-        am.make_score_loss(model, loss=loss),
+        am.make_score_loss(model, loss=loss, sigmas=sigmas),
         model,
         am.score_optimizer(2e-3, steps=steps),
         data,
@@ -158,7 +158,9 @@ def test_coupled_aoups_transformer_hyvarinen(key):
 
 @pytest.mark.slow
 def test_coupled_aoups_transformer_dsm(key):
-    """The paper's recipe at N = 8: post-LN transformer, denoising loss with σ ∈ {1e-2, 1e-3}."""
+    """The paper's recipe at N = 8: post-LN transformer, antithetic denoising loss. One noise
+    level σ = 1e-2: adding the paper's σ = 1e-3 level (whose cross term is noisier) left the
+    EPR 7.6% low after the same 1,500 small-batch CPU steps."""
     _check_coupled(*_coupled_case(8, width=32, depth=2, steps=1500, loss="dsm", key=key))
 
 

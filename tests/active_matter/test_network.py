@@ -82,19 +82,20 @@ def test_neighbour_order_and_translation_invariance(model, config):
 def test_jacobian_diagonal_and_shift(model, config):
     x, g = config
     p0 = jax.tree.map(lambda a: a[0], am.particle_patches(x, g, K, SYSTEM.half_width))
-    s, diag = am.score_and_divergence(model, p0)
-    jac = jax.jacobian(lambda v: model(p0._replace(g_self=v)))(p0.g_self)
-    np.testing.assert_allclose(diag, jnp.diagonal(jac), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(s, model(p0), rtol=0, atol=1e-6)
-    shifted = am.LocalTransformer(
-        n_neighbors=K, width=32, depth=2, num_heads=2, shift=True, key=jax.random.key(0)
-    )
-    np.testing.assert_allclose(shifted(p0), model(p0) - p0.g_self, atol=1e-6)
-    xg = am.LocalTransformer(
-        n_neighbors=K, width=16, depth=1, targets="xg", post_norm=False, key=jax.random.key(3)
-    )
-    s, diag = am.score_and_divergence(xg, p0)
-    assert s.shape == (4,) and diag.shape == (4,)
+    shifted = am.LocalTransformer(**MODEL, shift=True, key=jax.random.key(0))  # same weights
+    xg = am.LocalTransformer(**MODEL, targets="xg", post_norm=False, key=jax.random.key(3))
+
+    @eqx.filter_jit
+    def check(m, shifted, xg, p):
+        s, diag = am.score_and_divergence(m, p)
+        jac = jax.jacobian(lambda v: m(p._replace(g_self=v)))(p.g_self)
+        return s, diag, jnp.diagonal(jac), m(p), shifted(p), am.score_and_divergence(xg, p)
+
+    s, diag, reference, direct, shift_out, (s_xg, diag_xg) = check(model, shifted, xg, p0)
+    np.testing.assert_allclose(diag, reference, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(s, direct, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(shift_out, direct - p0.g_self, atol=1e-6)
+    assert s_xg.shape == (4,) and diag_xg.shape == (4,)
 
 
 def test_jit_and_determinism(model, config):
