@@ -16,7 +16,9 @@ start from a jittered square lattice (no overlaps) and every timed call continue
 previous call's final state, so they measure steady stepping including the Verlet-list rebuilds
 that stepping needs (about one per 100 steps here), not the relaxation of an overlapping start.
 
-The machine is shared: the load average (``uptime``) at the start and end is recorded.
+The machine is shared: the load average (``uptime``) at the start and end is recorded, and the
+CPU time of this process per step is reported next to the wall time (on a loaded machine wall
+time also measures the other processes; CPU time counts this process's threads only).
 
 Usage: python benchmarks/active_matter_scaling.py [--quick]
 Writes benchmarks/results/active_matter_scaling.json.
@@ -45,21 +47,23 @@ def _load() -> list[float]:
 
 
 def _timed(fn, repeats):
+    """(compile_s, steady wall s, steady CPU s of this process, output): minima over repeats."""
     start = time.perf_counter()
     out = jax.block_until_ready(fn())
     first = time.perf_counter() - start
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         out = jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    steady = min(times)
-    return max(first - steady, 0.0), steady, out
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    steady = min(walls)
+    return max(first - steady, 0.0), steady, min(cpus), out
 
 
-def bench_simulation(n: int, method: str, repeats: int, work: int) -> dict:
+def bench_simulation(n: int, method: str, repeats: int, work: int, min_steps: int) -> dict:
     system = am.mips_system(n, 0.5)
-    steps = max(5, work // n)
+    steps = max(min_steps, work // n)
     # a jittered lattice has no overlaps: stepping (and list rebuilding) is steady from the start
     state = {"s": am.init_particles(jax.random.key(n), system, layout="lattice")}
     calls = {"i": 0}
@@ -78,7 +82,7 @@ def bench_simulation(n: int, method: str, repeats: int, work: int) -> dict:
         state["s"] = traj.final
         return traj.final.x
 
-    compile_s, steady, _ = _timed(run, repeats)
+    compile_s, steady, cpu, _ = _timed(run, repeats)
     return {
         "N": n,
         "method": method,
@@ -87,6 +91,8 @@ def bench_simulation(n: int, method: str, repeats: int, work: int) -> dict:
         "seconds_per_step": steady / steps,
         "steps_per_s": steps / steady,
         "ns_per_particle_step": steady / steps / n * 1e9,
+        "cpu_seconds_per_step": cpu / steps,
+        "cpu_ns_per_particle_step": cpu / steps / n * 1e9,
     }
 
 
@@ -95,7 +101,7 @@ def bench_knn(n: int, k: int, repeats: int) -> dict:
     x = am.init_particles(jax.random.key(0), system).x
     out = {"N": n, "k": k}
     for label, radius in (("cells", 9.0), ("all_pairs", None)):
-        c, s, nb = _timed(
+        c, s, _, nb = _timed(
             lambda r=radius: am.nearest_neighbors(x, k, system.half_width, search_radius=r), repeats
         )
         out[f"{label}_s"], out[f"{label}_compile_s"] = s, c
@@ -108,10 +114,12 @@ def bench_network(n: int, config: dict, repeats: int) -> dict:
     state = am.init_particles(jax.random.key(1), system)
     model = am.LocalTransformer(**config, key=jax.random.key(2))
     xs, gs = state.x[None], state.g[None]
-    c1, s1, _ = _timed(
+    c1, s1, _, _ = _timed(
         lambda: am.particle_scores(model, state.x, state.g, system.half_width), repeats
     )
-    c2, s2, _ = _timed(lambda: am.particle_score_fields(model, xs, gs, system.half_width), repeats)
+    c2, s2, _, _ = _timed(
+        lambda: am.particle_score_fields(model, xs, gs, system.half_width), repeats
+    )
     params = sum(x.size for x in jax.tree_util.tree_leaves(model) if hasattr(x, "size"))
     return {
         "N": n,
@@ -139,18 +147,20 @@ def main() -> None:
     sim = []
     print(f"\n(a) simulation, φ = 0.5, dt = 0.1 ({repeats} repeats, min)")
     print(
-        f"{'N':>6} {'lists: steps/s':>15} {'ns/particle':>12} {'all pairs: steps/s':>19} "
-        f"{'lists/all-pairs':>16} {'compile lists, pairs (s)':>25}"
+        f"{'N':>6} {'lists: steps/s':>15} {'ns/particle':>12} {'CPU ns/particle':>16} "
+        f"{'all pairs: steps/s':>19} {'lists/all-pairs':>16} {'compile lists, pairs (s)':>25}"
     )
     for n in SIZES:
-        row = {"N": n, "lists": bench_simulation(n, "auto", repeats, work)}
+        # lists: ≥ 100 steps per call, about one list rebuild (amortised as in a long run)
+        row = {"N": n, "lists": bench_simulation(n, "auto", repeats, work, 100)}
         if n <= pair_max:
-            row["all_pairs"] = bench_simulation(n, "all_pairs", repeats, work // 4)
+            row["all_pairs"] = bench_simulation(n, "all_pairs", repeats, work // 4, 5)
         lists = row["lists"]
         pairs = row.get("all_pairs")
         speedup = pairs["seconds_per_step"] / lists["seconds_per_step"] if pairs else float("nan")
         print(
             f"{n:>6} {lists['steps_per_s']:>15.1f} {lists['ns_per_particle_step']:>12.0f} "
+            f"{lists['cpu_ns_per_particle_step']:>16.0f} "
             f"{pairs['steps_per_s'] if pairs else float('nan'):>19.1f} {speedup:>16.2f} "
             f"{lists['compile_s']:>12.1f}, {pairs['compile_s'] if pairs else float('nan'):.1f}"
         )
@@ -159,6 +169,8 @@ def main() -> None:
     t_list = np.array([r["lists"]["seconds_per_step"] for r in sim])
     big = ns >= 1024
     slope_list = float(np.polyfit(np.log(ns[big]), np.log(t_list[big]), 1)[0])
+    c_list = np.array([r["lists"]["cpu_seconds_per_step"] for r in sim])
+    slope_cpu = float(np.polyfit(np.log(ns[big]), np.log(c_list[big]), 1)[0])
     paired = [r for r in sim if "all_pairs" in r]
     t_pair = np.array([r["all_pairs"]["seconds_per_step"] for r in paired])
     n_pair = np.array([r["N"] for r in paired], float)
@@ -172,8 +184,9 @@ def main() -> None:
     ]
     crossover = min(faster) if faster else None
     print(
-        f"log-log slope of time/step vs N (N ≥ 1024): lists {slope_list:.2f}, "
-        f"all pairs {slope_pair:.2f} (N ≥ 512); lists faster from N = {crossover}"
+        f"log-log slope of time/step vs N (N ≥ 1024): lists {slope_list:.2f} wall, "
+        f"{slope_cpu:.2f} CPU time; all pairs {slope_pair:.2f} (N ≥ 512); lists faster from "
+        f"N = {crossover}"
     )
 
     print("\n(b) k-nearest neighbours (k = 16): cell search vs all pairs, seconds")
@@ -225,6 +238,7 @@ def main() -> None:
             "dtype": str(jnp.result_type(float)),
             "simulation": sim,
             "slope_lists_N_ge_1024": slope_list,
+            "slope_lists_cpu_time_N_ge_1024": slope_cpu,
             "slope_all_pairs_N_ge_512": slope_pair,
             "crossover_N": crossover,
             "knn": knn,
