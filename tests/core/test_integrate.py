@@ -3,6 +3,8 @@
 Vector fields are defined once at module level so diffrax's compiled solves are shared.
 """
 
+import inspect
+
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
@@ -210,6 +212,24 @@ def test_fixed_step_order_of_convergence(x64, method, order, steps):
     slope = np.polyfit(np.log([T / n for n in steps]), np.log(errors), 1)[0]
     # Error ratios per halving are within 4% of 2^order here; ±0.2 on the fitted slope.
     assert abs(slope - order) < 0.2, (slope, errors)
+
+
+def test_fixed_step_integrators_are_documented_functions():
+    # rk4/heun/euler come from one factory: each must still look like a hand-written function.
+    expected = ["f", "y0", "dt", "n_steps", "args", "t0", "save_every"]
+    for method, order in (
+        (integrate.rk4, "dt⁴"),
+        (integrate.heun, "dt²"),
+        (integrate.euler, "dt)"),
+    ):
+        signature = inspect.signature(method)
+        assert list(signature.parameters) == expected
+        assert signature.parameters["save_every"].default == 1
+        assert method.__name__ == method.__qualname__
+        assert (
+            method.__doc__.startswith(f"Fixed-step {method.__name__} ") and order in method.__doc__
+        )
+    assert set(integrate.__all__) <= set(dir(integrate))
 
 
 def test_fixed_step_save_every_and_pytree():
