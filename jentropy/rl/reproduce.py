@@ -59,12 +59,14 @@ def addition_rl(*, scale: str, key: jax.Array) -> Result:
     }
     metrics: dict[str, Any] = {"n_digits": s.n_digits, "seeds": s.seeds, "rl_steps": s.rl_steps}
     for part in ("accuracy", "accuracy_carry", "accuracy_no_carry"):
-        m, sd = _mean_sd([r["sft"][part] for r in seeds])
-        metrics[f"sft_{part}"], metrics[f"sft_{part}_sd"] = m, sd
+        vals = [float(r["sft"][part]) for r in seeds]
+        metrics[f"sft_{part}"], metrics[f"sft_{part}_sd"] = _mean_sd(vals)
+        metrics[f"sft_{part}_per_seed"] = vals
         for name in names:
-            vals = [r["runs"][name]["eval"][part] for r in seeds]
+            vals = [float(r["runs"][name]["eval"][part]) for r in seeds]
             tag = _slug(name)
             metrics[f"{tag}_{part}"], metrics[f"{tag}_{part}_sd"] = _mean_sd(vals)
+            metrics[f"{tag}_{part}_per_seed"] = vals
             if part == "accuracy":
                 metrics[f"{tag}_gain_all_seeds"] = all(
                     r["runs"][name]["eval"]["accuracy"] > r["sft"]["accuracy"] for r in seeds
@@ -260,7 +262,7 @@ def _fig_pshw(seeds: list[dict[str, Any]], g: int) -> Any:
         ax,
         "group failure rate",
         "weight on the update",
-        "PSHW weights hard groups up to 1.51×",
+        f"PSHW: D(q) from {d[-1]:.2f}× ({g - 1}/{g} right) to {d[0]:.2f}× (1/{g} right)",
         legend=True,
     )
     return fig
@@ -419,7 +421,9 @@ def semantic_entropy_auroc(*, scale: str, key: jax.Array) -> Result:
         f"temperature 1. AUROC of −SE for a correct greedy answer: likelihood-weighted "
         f"{metrics['auroc_lik']:.3f}, count-based {metrics['auroc_count']:.3f}, vs the mean token NLL "
         f"{metrics['auroc_nll']:.3f}. SEED-GRPO's premise (high SE marks prompts the model is unsure "
-        "about) holds on this task (AUROC is undefined, NaN, when every greedy answer is right or "
-        "every one is wrong, as with the 20-step policies of the smoke scale)."
+        "about) holds on this task, but clustering by meaning adds nothing over the token NLL here: "
+        "answers are a few digits, so a meaning and its token sequence nearly coincide (AUROC is "
+        "undefined, NaN, when every greedy answer is right or every one is wrong, as with the "
+        "20-step policies of the smoke scale)."
     )
     return Result(figures={"semantic_entropy_auroc": fig}, metrics=metrics, notes=notes)
