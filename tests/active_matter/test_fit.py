@@ -6,6 +6,8 @@ the network's approximation and optimisation errors; evaluation uses 20,000 inde
 is 5% of the analytic value; runs here land within ~1-2%.
 """
 
+import shutil
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -165,21 +167,46 @@ def test_coupled_aoups_transformer_dsm(key):
 
 
 def test_fit_score_resume_and_determinism(tmp_path, key):
-    sde = am.LinearSDE(-jnp.eye(2), jnp.ones(2))
+    """fit_score passes checkpointing through to ``train.fit``: a run resumed from the step-20
+    checkpoint of another run equals that run, bit for bit (DSM noise and batches depend on
+    the key and the step only). Two compilations; stopping by callback and resuming after an
+    interrupt are tested on ``train.fit`` itself (tests/core/test_train.py)."""
     zs = jax.random.normal(key, (512, 2))
     model = nn.MLP(2, 2, 8, 1, key=key)
     kwargs = dict(key=jax.random.key(1), batch_size=64, loss="dsm", progress=False, chunk=10)
-    straight = am.fit_score(model, zs, steps=40, **kwargs)
-    stop_at_20 = lambda step, state, metrics: step >= 20  # noqa: E731  (an interruption)
-    first = am.fit_score(
-        model, zs, steps=40, checkpoint_dir=tmp_path, callback=stop_at_20, **kwargs
+    run_dir, at_20 = tmp_path / "run", tmp_path / "at_20"
+
+    def keep_step_20(step, state, metrics):  # called after the step-20 checkpoint is written
+        if step == 20:
+            shutil.copytree(run_dir, at_20)
+
+    straight = am.fit_score(
+        model,
+        zs,
+        steps=40,
+        checkpoint_dir=run_dir,
+        checkpoint_every=20,
+        callback=keep_step_20,
+        **kwargs,
     )
-    resumed = am.fit_score(model, zs, steps=40, checkpoint_dir=tmp_path, **kwargs)
-    assert first.state.step == 20 and resumed.state.step == 40
-    # an interrupted-then-resumed run equals the straight run with the same key, bit for bit
-    for u, v in zip(jax.tree.leaves(straight.model), jax.tree.leaves(resumed.model)):
+    seen = []
+    resumed = am.fit_score(
+        model,
+        zs,
+        steps=40,
+        checkpoint_dir=at_20,
+        callback=lambda step, state, metrics: seen.append(step),
+        **kwargs,
+    )
+    assert seen == [30, 40]  # it ran from the checkpoint, not from scratch
+    assert straight.state.step == 40 and resumed.state.step == 40
+    assert resumed.history["loss"].shape == (40,)  # 20 steps loaded + 20 run
+    for u, v in zip(
+        jax.tree.leaves((straight.model, straight.ema_model)),
+        jax.tree.leaves((resumed.model, resumed.ema_model)),
+    ):
         np.testing.assert_array_equal(u, v)
-    assert sde.drift_matrix.shape == (2, 2)
+    np.testing.assert_array_equal(resumed.history["loss"], straight.history["loss"])
 
 
 def test_fit_errors(key):

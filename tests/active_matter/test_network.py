@@ -79,22 +79,44 @@ def test_neighbour_order_and_translation_invariance(model, config):
     )
 
 
-def test_jacobian_diagonal_and_shift(model, config):
+@pytest.fixture(scope="module")
+def snapshots(model, config):
+    """Two snapshots (the configuration and its relabelling) and the network's score field on
+    them: one compilation of ``particle_score_fields`` shared by the tests below."""
     x, g = config
-    p0 = jax.tree.map(lambda a: a[0], am.particle_patches(x, g, K, SYSTEM.half_width))
-    shifted = am.LocalTransformer(**MODEL, shift=True, key=jax.random.key(0))  # same weights
-    xg = am.LocalTransformer(**MODEL, targets="xg", post_norm=False, key=jax.random.key(3))
+    xs, gs = jnp.stack([x, x[::-1]]), jnp.stack([g, g[::-1]])
+    return xs, gs, am.particle_score_fields(model, xs, gs, SYSTEM.half_width)
+
+
+def test_jacobian_diagonal_and_shift(model, config, snapshots):
+    """The field's self-Jacobian diagonal (jacfwd) equals that of a reverse-mode Jacobian of
+    the forward pass for every particle; its score is the forward pass; ``shift=True`` (same
+    weights) subtracts g_i. Tolerances: float32, the same arithmetic compiled into different
+    programs (XLA fusion/reassociation): a few ulp of O(1) values."""
+    x, g = config
+    field = snapshots[2]
+    patches = am.particle_patches(x, g, K, SYSTEM.half_width)
 
     @eqx.filter_jit
-    def check(m, shifted, xg, p):
-        s, diag = am.score_and_divergence(m, p)
-        jac = jax.jacobian(lambda v: m(p._replace(g_self=v)))(p.g_self)
-        return s, diag, jnp.diagonal(jac), m(p), shifted(p), am.score_and_divergence(xg, p)
+    def reverse_mode_diagonal(m, p):
+        def one(q):
+            return jnp.diagonal(jax.jacrev(lambda v: m(q._replace(g_self=v)))(q.g_self))
 
-    s, diag, reference, direct, shift_out, (s_xg, diag_xg) = check(model, shifted, xg, p0)
-    np.testing.assert_allclose(diag, reference, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(s, direct, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(shift_out, direct - p0.g_self, atol=1e-6)
+        return jax.vmap(one)(p)
+
+    reference = reverse_mode_diagonal(model, patches)
+    np.testing.assert_allclose(field.jacobian_diagonal[0], reference, rtol=1e-5, atol=1e-6)
+    direct = am.particle_scores(model, x, g, SYSTEM.half_width)  # compiled by the tests above
+    np.testing.assert_allclose(field.score[0], direct, rtol=0, atol=1e-6)
+    shifted = am.LocalTransformer(**MODEL, shift=True, key=jax.random.key(0))  # same weights
+    np.testing.assert_allclose(
+        am.particle_scores(shifted, x, g, SYSTEM.half_width), direct - g, rtol=0, atol=1e-6
+    )
+    # the (x, g) variant with pre-LN blocks: output and Jacobian diagonal of size 2d (shapes
+    # only, by tracing; its values go through the same code as the g-variant's)
+    xg = am.LocalTransformer(**MODEL, targets="xg", post_norm=False, key=jax.random.key(3))
+    p0 = jax.tree.map(lambda a: a[0], patches)
+    s_xg, diag_xg = jax.eval_shape(lambda p: am.score_and_divergence(xg, p), p0)
     assert s_xg.shape == (4,) and diag_xg.shape == (4,)
 
 
@@ -107,10 +129,8 @@ def test_jit_and_determinism(model, config):
     np.testing.assert_array_equal(am.particle_scores(again, x, g, SYSTEM.half_width), eager)
 
 
-def test_score_fields_over_snapshots(model, config):
-    x, g = config
-    xs, gs = jnp.stack([x, x[::-1]]), jnp.stack([g, g[::-1]])
-    field = am.particle_score_fields(model, xs, gs, SYSTEM.half_width)
+def test_score_fields_over_snapshots(model, snapshots):
+    xs, gs, field = snapshots
     assert field.score.shape == (2, 96, 2) and field.jacobian_diagonal.shape == (2, 96, 2)
     np.testing.assert_allclose(field.score[1], field.score[0][::-1], atol=TOL)
     epr = am.particle_entropy_production(model, SYSTEM, xs, gs)
