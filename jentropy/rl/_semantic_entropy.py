@@ -84,7 +84,8 @@ def semantic_entropy(
             :func:`cluster_token_answers`).
         estimator: "likelihood", "count" or "monte_carlo".
 
-    Returns (...,) in nats. Example: two clusters of equal mass give log 2; one cluster gives 0.
+    Returns (...,) in nats; a group whose ℓ are all −∞ is weighed as ``"count"`` would. Example:
+    two clusters of equal mass give log 2; one cluster gives 0.
     """
     if estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
@@ -108,8 +109,11 @@ def semantic_entropy(
     if ll.shape != ids.shape:
         raise ValueError(f"seq_log_likelihood must have shape {ids.shape}, got {ll.shape}")
     # shift by the group's max first: f32 log-likelihoods of long answers reach -1e3 and more,
-    # where one ulp already exceeds 1e-4
-    ll = ll - jnp.max(ll, axis=-1, keepdims=True)
+    # where one ulp already exceeds 1e-4. A group whose answers all have zero likelihood
+    # (ℓ = −∞, e.g. tokens a filtered sampler kept) has no weights to compare: weigh its answers
+    # equally (the count estimator) rather than return −∞ − (−∞) = NaN.
+    top = jnp.max(ll, axis=-1, keepdims=True)
+    ll = jnp.where(jnp.isneginf(top), 0, ll - top)
     log_mass = logsumexp(jnp.where(onehot, ll[..., :, None], -jnp.inf), axis=-2)
     log_p = log_mass - logsumexp(ll, axis=-1, keepdims=True)  # -inf for empty cluster slots
     if estimator == "likelihood":

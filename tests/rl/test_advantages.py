@@ -154,3 +154,58 @@ def test_grpo_invariants(values, shift, scale):
     np.testing.assert_allclose(
         rl.rloo_advantages(r), 8 / 7 * rl.dr_grpo_advantages(r), rtol=1e-5, atol=1e-5
     )
+
+
+@jax.jit
+def _group_estimators(r, lengths, seq_ll, cluster_ids):
+    return {
+        "grpo": rl.grpo_advantages(r),
+        "grpo/batch": rl.grpo_advantages(r, scale_rewards="batch"),
+        "dr_grpo": rl.dr_grpo_advantages(r),
+        "rloo": rl.rloo_advantages(r),
+        "opo": rl.opo_advantages(r, lengths),
+        "seed_grpo": rl.seed_grpo_advantages(r, seq_ll, cluster_ids)[0],
+        "seed_grpo/grpo": rl.seed_grpo_advantages(
+            r, seq_ll, cluster_ids, base="grpo", alpha=1.0, modulation="linear"
+        )[0],
+        "pshw": rl.hardness_weighted_advantages(r > 0.5),
+    }
+
+
+@jax.jit
+def _token_estimators(r, mask):
+    last = mask.sum(1, keepdims=True).astype(jnp.int32) - 1  # outcome reward on the last token
+    tok = jnp.where(jnp.arange(mask.shape[1]) == last, 1.0, 0.0)
+    return {
+        "reinforce_plus_plus": rl.reinforce_plus_plus_advantages(tok * r.reshape(-1, 1), mask),
+        "reinforce_plus_plus_baseline": rl.reinforce_plus_plus_baseline_advantages(r, mask),
+    }
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1.0]), min_size=12, max_size=12),
+    st.lists(st.sampled_from([0.0, -1e4, -30.0, -1.0, -np.inf]), min_size=12, max_size=12),
+    st.lists(st.integers(0, 3), min_size=12, max_size=12),
+    st.lists(st.integers(0, 5), min_size=12, max_size=12),
+)
+def test_every_estimator_finite_and_silent_on_zero_variance_groups(rewards, ll, ids, lengths):
+    # 0/1 rewards in groups of 4 are often constant; ℓ spans −1e4 and −∞; lengths may be 0 (an
+    # all-masked response) and a whole group may be empty
+    r = jnp.asarray(np.reshape(rewards, (3, 4)), jnp.float32)
+    n = np.reshape(lengths, (3, 4))
+    out = _group_estimators(
+        r,
+        jnp.asarray(n, jnp.float32),
+        jnp.asarray(np.reshape(ll, (3, 4)), jnp.float32),
+        jnp.asarray(np.reshape(ids, (3, 4)), jnp.int32),
+    )
+    constant = np.ptp(np.asarray(r), axis=1) == 0
+    for name, adv in out.items():
+        adv = np.asarray(adv)
+        assert np.all(np.isfinite(adv)), name
+        assert np.all(adv[constant] == 0), name
+    mask = jnp.asarray(np.arange(5)[None] < n.reshape(-1, 1), jnp.float32)
+    for name, adv in _token_estimators(r, mask).items():
+        adv = np.asarray(adv)
+        assert np.all(np.isfinite(adv)) and np.all(adv[np.asarray(mask) == 0] == 0), name

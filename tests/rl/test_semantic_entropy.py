@@ -92,6 +92,16 @@ def test_semantic_entropy_stable_for_very_negative_loglik_and_bounded():
     assert np.all(se >= -1e-6) and np.all(se <= np.log(8) + 1e-5)
 
 
+def test_zero_likelihood_group_falls_back_to_counts():
+    # every answer at ℓ = −∞: no likelihood weights, so equal weights (count estimator), not NaN
+    ids = jnp.array([[0, 1, 1, 2], [0, 0, 1, 1]])
+    ll = jnp.array([[-jnp.inf] * 4, [-jnp.inf, -jnp.inf, 0.0, -jnp.inf]])
+    se = np.asarray(_se(ll, ids))
+    count = np.asarray(_se(None, ids, estimator="count"))
+    np.testing.assert_allclose(se[0], count[0], rtol=1e-6)
+    assert se[1] == 0.0  # one answer holds all the mass
+
+
 def test_sequence_log_likelihood_ignores_masked_inf():
     lp = jnp.array([[-1.0, -3.0, -jnp.inf]])
     m = jnp.array([[1.0, 1.0, 0.0]])
