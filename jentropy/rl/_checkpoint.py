@@ -18,7 +18,9 @@ __all__ = ["load_pytree", "save_pytree"]
 def _to_numpy(x: Any) -> np.ndarray:
     if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
         x = jax.random.key_data(x)
-    return np.asarray(x)
+    x = np.asarray(x)
+    # bfloat16 & co. are not numpy builtins (np.load cannot read them back): store their bits
+    return x if x.dtype.kind in "biufc" else x.view(f"u{x.dtype.itemsize}")
 
 
 def save_pytree(
@@ -65,6 +67,9 @@ def load_pytree(
                 raise ValueError(
                     f"{path}: leaf {i} has shape {value.shape}, expected {np.shape(like)}"
                 )
-            out.append(jnp.asarray(value, dtype=jnp.result_type(like)))
+            dtype = np.dtype(jnp.result_type(like))
+            if dtype.kind not in "biufc":
+                value = value.view(dtype)
+            out.append(jnp.asarray(value, dtype=dtype))
         extra = {k[len("extra/") :]: np.asarray(f[k]) for k in f.files if k.startswith("extra/")}
     return jax.tree_util.tree_unflatten(treedef, out), meta, extra
