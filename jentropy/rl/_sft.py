@@ -19,7 +19,6 @@ from jaxtyping import Array, ArrayLike, PRNGKeyArray
 from jentropy import train
 
 from ._addition import AdditionTask
-from ._checkpoint import load_pytree, save_pytree
 from ._sampling import generate, sequence_logprobs
 
 __all__ = ["SFTResult", "evaluate_addition", "make_policy", "pass_at_k", "train_sft"]
@@ -132,7 +131,7 @@ def train_sft(
         "carry_fraction": carry_fraction,
     }
     if path is not None and resume and os.path.exists(path):
-        state, saved, extra = load_pytree(path, state)
+        state, saved, extra = train.load_pytree(path, state)
         if saved.get("config") != meta:
             raise ValueError(
                 f"checkpoint_dir: {path} holds another SFT configuration; pass resume=False"
@@ -167,7 +166,7 @@ def train_sft(
                 f"train_sft: non-finite loss or gradient at step {int(state.step)}"
             )
         if path is not None:
-            save_pytree(path, state, {"config": meta}, {"loss": np.concatenate(losses)})
+            train.save_pytree(path, state, {"config": meta}, {"loss": np.concatenate(losses)})
     history = {"loss": np.concatenate(losses) if losses else np.zeros(0, np.float32)}
     return SFTResult(eqx.combine(state.params, static), history, state, time.perf_counter() - start)
 

@@ -32,7 +32,6 @@ from ._addition import AdditionPools, AdditionTask
 from ._advantages import dr_grpo_advantages, grpo_advantages, rloo_advantages
 from ._aggregation import aggregate_loss
 from ._answers import cluster_token_answers
-from ._checkpoint import load_pytree, save_pytree
 from ._confucius import hardness_weighted_advantages, targeted_entropy_regularization
 from ._dynamic_sampling import group_has_signal
 from ._entropy import (
@@ -520,7 +519,7 @@ def train_rl(
     )
     history: dict[str, list[np.ndarray]] = {}
     if path is not None and resume and os.path.exists(path):
-        state, meta, extra = load_pytree(path, state)
+        state, meta, extra = train.load_pytree(path, state)
         if meta.get("fingerprint") != fingerprint:
             raise ValueError(
                 f"checkpoint_dir: {path} was written by a different configuration, task, model or "
@@ -534,7 +533,7 @@ def train_rl(
     def save() -> None:
         if path is not None:
             extra = {k: np.stack(v) for k, v in history.items()}
-            save_pytree(
+            train.save_pytree(
                 path, state, {"fingerprint": fingerprint, "rl_step": int(state.rl_step)}, extra
             )
 

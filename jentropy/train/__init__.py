@@ -33,6 +33,8 @@ Example::
 """
 
 from ._checkpoint import CHECKPOINT_FILE as CHECKPOINT_FILE
+from ._checkpoint import load_pytree as load_pytree
+from ._checkpoint import save_pytree as save_pytree
 from ._evaluate import evaluate as evaluate
 from ._loop import FitResult as FitResult
 from ._loop import fit as fit
@@ -41,39 +43,14 @@ from ._state import init_state as init_state
 from ._state import step_keys as step_keys
 from ._step import make_step as make_step
 
-# isort: split
-# The helpers of the former single-file module stay importable from here (other modules, e.g.
-# checkpoint save/load in jentropy.rl, may reach for them); they are not public API.
-from ._checkpoint import _FORMAT as _FORMAT
-from ._checkpoint import _digest as _digest
-from ._checkpoint import _fingerprint as _fingerprint
-from ._checkpoint import _key_data as _key_data
-from ._checkpoint import _load as _load
-from ._checkpoint import _place as _place
-from ._checkpoint import _save as _save
-from ._checkpoint import _to_numpy as _to_numpy
-from ._checks import _check_decay as _check_decay
-from ._checks import _check_int as _check_int
-from ._checks import _check_key as _check_key
-from ._checks import _check_optimizer as _check_optimizer
-from ._data import _CallableBatcher as _CallableBatcher
-from ._data import _data_source as _data_source
-from ._data import _EpochBatcher as _EpochBatcher
-from ._data import _FullBatcher as _FullBatcher
-from ._evaluate import _evaluate as _evaluate
-from ._loop import _progress_bar as _progress_bar
-from ._state import _keys_at as _keys_at
-from ._state import _partition as _partition
-from ._state import _select as _select
-from ._step import _all_finite as _all_finite
-from ._step import _loss_and_aux as _loss_and_aux
-
 __all__ = [
     "FitResult",
     "TrainState",
     "evaluate",
     "fit",
     "init_state",
+    "load_pytree",
     "make_step",
+    "save_pytree",
     "step_keys",
 ]
