@@ -103,7 +103,7 @@ def _coupled_patches(system, sigma, configs):
     return sample, data
 
 
-def _coupled_case(n, *, width, depth, steps, loss, key, sigmas=(1e-2,)):
+def _coupled_case(n, *, width, depth, steps, loss, key, sigmas=(1e-2,), perturb_context=True):
     """Spec case 4: N AOUPs with all-to-all springs in a trap, ε = 0 (hypoelliptic, as MIPS),
     learned with the local transformer (k = N − 1, absolute position for the trap)."""
     system = am.ActiveSystem(
@@ -122,7 +122,7 @@ def _coupled_case(n, *, width, depth, steps, loss, key, sigmas=(1e-2,)):
         key=key,
     )
     result = train.fit(
-        am.make_score_loss(model, loss=loss, sigmas=sigmas),
+        am.make_score_loss(model, loss=loss, sigmas=sigmas, perturb_context=perturb_context),
         model,
         am.score_optimizer(2e-3, steps=steps),
         data,
@@ -160,10 +160,17 @@ def test_coupled_aoups_transformer_hyvarinen(key):
 
 @pytest.mark.slow
 def test_coupled_aoups_transformer_dsm(key):
-    """The paper's recipe at N = 8: post-LN transformer, antithetic denoising loss. One noise
-    level σ = 1e-2: adding the paper's σ = 1e-3 level (whose cross term is noisier) left the
-    EPR 7.6% low after the same 1,500 small-batch CPU steps."""
-    _check_coupled(*_coupled_case(8, width=32, depth=2, steps=1500, loss="dsm", key=key))
+    """N = 8 with the paper's network (post-LN transformer) and antithetic denoising loss at one
+    noise level σ = 1e-2, noising only the scored g_i (``perturb_context=False``).
+
+    Noising the whole patch, as the paper noises the whole state, targets the same score, but
+    its extra gradient variance left the EPR 9% (divergence form) / 12% (quadratic) low after
+    1,500 steps and 5.5% / 8% low after 3,000. Noising g_i alone, 2,500 steps: 0.5% / 0.9% low
+    with this key (seed 0), 2.7% / 3.9% and 0.5% / 0.9% with seeds 1 and 2. (Adding the
+    paper's σ = 1e-3 level, whose cross term is noisier, also slowed convergence.)"""
+    _check_coupled(
+        *_coupled_case(8, width=32, depth=2, steps=2500, loss="dsm", key=key, perturb_context=False)
+    )
 
 
 def test_fit_score_resume_and_determinism(tmp_path, key):
