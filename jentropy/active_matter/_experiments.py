@@ -107,7 +107,7 @@ def sizes(scale: str) -> Sizes:
             replicas=512,
             flat_steps=1000,
             coupled_n=8,
-            coupled_steps=1500,
+            coupled_steps=2500,
             coupled_width=32,
             coupled_depth=2,
             mips_n=1024,
@@ -296,6 +296,7 @@ def _coupled_case(s: Sizes, key: jax.Array) -> dict[str, Any]:
         steps=s.coupled_steps,
         batch_size=128,
         sigmas=(1e-2,),
+        perturb_context=False,  # lower-variance DSM: see make_score_loss
         learning_rate=2e-3,
         ema_decay=0.99,
         progress=False,

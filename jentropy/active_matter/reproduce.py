@@ -259,7 +259,7 @@ def mips(*, scale: str, key: jax.Array) -> Result:
             ev["local_quadratic"][0] / gamma,
             ev["system"].half_width,
             title,
-            "σᵢ / γ",
+            "|v_gᵢ|² / γ²",
         )
 
     metrics: dict[str, Any] = {
