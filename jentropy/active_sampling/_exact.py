@@ -8,6 +8,7 @@ samples (ADS with perfect particles). The operator's matrix is formed densely: m
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
@@ -93,6 +94,17 @@ def exact_posterior_mean(
         mae(reconstruction, x_true)
     """
     mask = operator.check_mask(mask)
+    return _posterior_mean(prior, operator, x_true, mask, jnp.asarray(noise_std, x_true.dtype))
+
+
+@eqx.filter_jit
+def _posterior_mean(
+    prior: diffusion.GaussianMixture,
+    operator: diffusion.MeasurementOperator,
+    x_true: Array,
+    mask: Array,
+    noise_std: Array,
+) -> Array:
     matrix = _matrix(operator, prior.means.dtype)
     y = operator.measure(x_true).reshape(-1)
     log_w, means, _ = _posterior(
@@ -143,7 +155,7 @@ def exact_design(
     check_positive(noise_std, "noise_std")
     check_positive_int(num_particles, "num_particles", minimum=2)
     x_true = check_finite(operator.check_image(x_true, "x_true"), "x_true")
-    num_locations, features = operator.num_locations, operator.num_features
+    num_locations = operator.num_locations
     mask = (
         jnp.zeros((num_locations,), bool)
         if initial_mask is None
@@ -151,9 +163,31 @@ def exact_design(
     )
     already = None if initial_mask is None else count_selected(initial_mask)
     check_budget(budget, num_locations, already)
+    key = jax.random.key(0) if key is None else key
+    dtype = x_true.dtype
+    params = (jnp.asarray(noise_std, dtype), jnp.asarray(sigma, dtype))
+    return _exact_design(
+        prior, operator, x_true, mask, key, params, budget, strategy, num_particles
+    )
+
+
+@eqx.filter_jit
+def _exact_design(
+    prior: diffusion.GaussianMixture,
+    operator: diffusion.MeasurementOperator,
+    x_true: Array,
+    mask: Array,
+    key: PRNGKeyArray,
+    params: tuple[Array, Array],
+    budget: int,
+    strategy: str,
+    num_particles: int,
+) -> Array:
+    # one compilation per (shapes, budget, strategy, num_particles): repeated designs reuse it
+    noise_std, sigma = params
+    num_locations, features = operator.num_locations, operator.num_features
     matrix = _matrix(operator, x_true.dtype)
     y = operator.measure(x_true).reshape(-1)
-    key = jax.random.key(0) if key is None else key
     d = prior.dim
     eye = jnp.eye(d, dtype=x_true.dtype)
     start = _posterior(prior, prior.covariances(), matrix, y, mask, features, noise_std)

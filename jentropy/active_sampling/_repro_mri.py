@@ -106,6 +106,45 @@ def _fixed(model: Any, op: Any, test: Any, masks: Any, keys: Any, *, num_steps: 
     return jax.vmap(one)(test, masks, keys)
 
 
+@eqx.filter_jit
+def _designs(
+    op: Any, train: Any, mask_keys: Any, link: Any, *, budget: int, n_central: int
+) -> dict[str, Any]:
+    """The fixed line masks (one per test phantom) in one compilation."""
+    size = op.image_shape[-1]
+    reps = line_classes(size)
+    n_classes = len(reps)
+    line_var = jnp.sum(jnp.var(jax.vmap(op.measure)(train), 0), -1)[reps]
+    centre_only = np.arange(n_classes) == 0  # numpy: concrete inside jit (budget checks)
+    central = np.arange(n_classes) < n_central
+
+    def classes(fn: Any) -> Any:
+        return jax.vmap(lambda k: _expand(fn(k), reps, link, size))(mask_keys)
+
+    return {
+        "central_random": classes(lambda k: random_mask(k, n_classes, budget - n_central, central)),
+        "data_variance": classes(lambda k: variance_mask(k, line_var, budget - 1, centre_only)),
+        "random": classes(lambda k: random_mask(k, n_classes, budget - 1, centre_only)),
+        "central": classes(lambda k: jnp.arange(n_classes) < budget),
+    }
+
+
+@eqx.filter_jit
+def _evaluate(op: Any, recons: dict[str, Any], test: Any, ads_mask: Any) -> tuple[Any, Any]:
+    """SSIM and PSNR of every design (data range = each reference's maximum), and the
+    zero-filled images of the ADS masks, in one compilation."""
+    ranges = jnp.max(test, axis=(1, 2))
+    scores = {
+        name: {
+            "ssim": jax.vmap(ssim)(r, test, ranges),
+            "psnr": jax.vmap(psnr)(r, test, ranges),
+        }
+        for name, r in recons.items()
+    }
+    zero_filled = jax.vmap(lambda x, m: op.adjoint(op.forward(x, m)))(test, ads_mask)
+    return scores, zero_filled
+
+
 def run(
     key: jax.Array,
     *,
@@ -117,9 +156,9 @@ def run(
     num_steps: int,
 ) -> dict[str, Any]:
     """Fit the prior, then ADS and every fixed design on the same test phantoms."""
-    k_train, k_test, k_fit, k_masks, k_sample = jax.random.split(key, 5)
-    train = random_phantoms(k_train, n_train, size, **PHANTOM)
-    test = random_phantoms(k_test, n_test, size, **PHANTOM)
+    k_data, k_fit, k_masks, k_sample = jax.random.split(key, 4)
+    phantoms = random_phantoms(k_data, n_train + n_test, size, **PHANTOM)  # one compilation
+    train, test = phantoms[:n_train], phantoms[n_train:]
     prior = diffusion.mixture_from_kmeans(
         k_fit, train.reshape(n_train, -1), components, rank=rank, ridge=1e-4
     )
@@ -127,48 +166,25 @@ def run(
     op = diffusion.KSpaceLineSampling((size, size))
     link = op.conjugate_lines()
     reps = line_classes(size)
-    n_classes, budget = len(reps), size // 4  # 4×: W/4 acquired lines
+    budget = size // 4  # 4×: W/4 acquired lines
     n_central = max(1, round(budget * 10 / 32))  # ADS's baseline: 10 central of 32 lines
-    line_var = jnp.sum(jnp.var(jax.vmap(op.measure)(train), 0), -1)[reps]
-    centre_only = jnp.zeros((n_classes,), bool).at[0].set(True)
     mask_keys = jax.random.split(k_masks, n_test)
-
-    def classes(fn: Any) -> Any:
-        return jax.vmap(lambda k: _expand(fn(k), reps, link, size))(mask_keys)
-
-    fixed = {
-        "central_random": classes(
-            lambda k: random_mask(
-                k, n_classes, budget - n_central, jnp.arange(n_classes) < n_central
-            )
-        ),
-        "data_variance": classes(lambda k: variance_mask(k, line_var, budget - 1, centre_only)),
-        "random": classes(lambda k: random_mask(k, n_classes, budget - 1, centre_only)),
-        "central": classes(lambda k: jnp.arange(n_classes) < budget),
-    }
+    fixed = _designs(op, train, mask_keys, link, budget=budget, n_central=n_central)
     keys = jax.random.split(k_sample, n_test)
     window = (num_steps // 10, (3 * num_steps) // 5)
-    initial = _expand(centre_only, reps, link, size)
+    initial = _expand(np.arange(len(reps)) == 0, reps, link, size)
     recon, ads_mask, order = _ads(
         model, op, test, keys, initial, link, budget=budget - 1, num_steps=num_steps, window=window
     )
-    recons = {"ads": np.asarray(recon)}
+    recons = {"ads": recon}
     masks = {"ads": np.asarray(ads_mask)}
     for name, m in fixed.items():
-        recons[name] = np.asarray(_fixed(model, op, test, m, keys, num_steps=num_steps))
+        recons[name] = _fixed(model, op, test, m, keys, num_steps=num_steps)
         masks[name] = np.asarray(m)
-    ranges = jnp.max(test, axis=(1, 2))
-    scores = {}
-    for name, r in recons.items():
-        r = jnp.asarray(r)
-        scores[name] = {
-            "ssim": np.asarray(jax.vmap(ssim)(r, test, ranges)),
-            "psnr": np.asarray(jax.vmap(psnr)(r, test, ranges)),
-        }
-    zero_filled = jax.vmap(lambda x, m: op.adjoint(op.forward(x, m)))(test, ads_mask)
+    scores, zero_filled = _evaluate(op, recons, test, ads_mask)
     return {
-        "scores": scores,
-        "recons": recons,
+        "scores": jax.tree.map(np.asarray, scores),
+        "recons": {name: np.asarray(r) for name, r in recons.items()},
         "masks": masks,
         "order": np.asarray(order),
         "test": np.asarray(test),

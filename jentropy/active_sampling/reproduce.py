@@ -50,7 +50,8 @@ def exact_prior_digits(*, scale: str, key: jax.Array) -> Result:
         "likelihood noise 0.01), MAE of the exact posterior mean, mean ± std over seeds. "
         "Random/static/adaptive/ADS-from-particles follow the spec's prototype table (ratios "
         "in ratio_to_spec_*). 'ADS, guided diffusion' runs the full algorithm (DPS-guided DDIM "
-        f"with the exact score, {steps} steps, 16 particles, σ = 1) on the first "
+        f"with the exact score, {steps} steps, 16 particles, σ = 1, ω = {_repro_exact.OMEGA}) "
+        "on the first "
         f"{n_diffusion} test digits of each seed; its particle mean is an approximate "
         "posterior mean (DPS), so it is also scored with the exact mean under its mask."
     )
@@ -64,11 +65,11 @@ def trained_digits(*, scale: str, key: jax.Array) -> Result:
     budgets = pick(scale, smoke=(8,), quick=(8, 16), full=(4, 8, 16, 32))
     config = dict(
         n_test=pick(scale, smoke=4, quick=24, full=200),
-        widths=pick(scale, smoke=(8, 16), quick=(16, 32), full=(32, 64, 128)),
+        widths=pick(scale, smoke=(8,), quick=(16, 32), full=(32, 64, 128)),
         train_steps=pick(scale, smoke=30, quick=2000, full=30_000),
         batch_size=pick(scale, smoke=16, quick=64, full=128),
         learning_rate=pick(scale, smoke=2e-3, quick=2e-3, full=3e-4),
-        num_steps=pick(scale, smoke=10, quick=50, full=200),
+        num_steps=pick(scale, smoke=10, quick=40, full=200),
     )
     out = _repro_trained.run(key, budgets=budgets, **config)
     metrics = _repro_trained.summarise(out, budgets)

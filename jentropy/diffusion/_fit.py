@@ -121,13 +121,13 @@ def mixture_from_kmeans(
     """
     x = jnp.asarray(x)
     _, labels = kmeans(key, x, num_components, iterations=iterations)
-    counts = jnp.bincount(labels, length=num_components)
-    keep = [int(k) for k in jnp.flatnonzero(counts >= 2)]
-    relabel = (
-        jnp.full((num_components,), -1, jnp.int32)
-        .at[jnp.asarray(keep)]
-        .set(jnp.arange(len(keep), dtype=jnp.int32))
-    )
+    # relabelling on the host (mixture_from_labels fits there too): data-dependent shapes
+    labels = np.asarray(labels)
+    keep = np.flatnonzero(np.bincount(labels, minlength=num_components) >= 2)
+    relabel = np.full((num_components,), -1, np.int32)
+    relabel[keep] = np.arange(len(keep), dtype=np.int32)
     new_labels = relabel[labels]
     inside = new_labels >= 0
-    return mixture_from_labels(x[inside], new_labels[inside], len(keep), ridge=ridge, rank=rank)
+    return mixture_from_labels(
+        np.asarray(x)[inside], new_labels[inside], len(keep), ridge=ridge, rank=rank
+    )

@@ -9,6 +9,7 @@ score and Tweedie's denoiser ``E[x_0 | x_t]`` cost O(d r) per component, exactly
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -151,6 +152,7 @@ class GaussianMixture(eqx.Module):
         return x
 
 
+@functools.partial(jax.jit, static_argnums=1)
 def _spectral(covs: Array, rank: int | None) -> tuple[Array, Array, Array]:
     covs = 0.5 * (covs + jnp.swapaxes(covs, -1, -2))
     vals, vecs = jnp.linalg.eigh(covs)  # ascending

@@ -60,6 +60,7 @@ def test_single_gaussian_design_is_fixed_and_greedy(x64):
     assert greedy_var <= min(random_vars) + 1e-12 and greedy_var < np.mean(random_vars)
 
 
+@pytest.mark.slow  # the acceptance check itself is test_entropy's (particle_entropy, 1000 draws)
 def test_particle_design_agrees_with_variance_for_many_particles():
     prior = two_blob_prior(3)
     x = prior.sample(jax.random.key(4), 1)[0].reshape(3, 3)
