@@ -156,7 +156,11 @@ def fit_score(
         loss, sigmas, antithetic, perturb_context, fokker_planck_weight, drift_fn,
             diffusion: see :func:`make_score_loss`.
         learning_rate, warmup: see :func:`score_optimizer`.
-        ema_decay: EMA of the parameters (None: off); use ``result.ema_model``.
+        ema_decay: EMA of the parameters (None: off); use ``result.ema_model``. The EMA starts
+            at the initial parameters, which keep weight ``ema_decay**steps`` (0.999 over 1,500
+            steps: 22%), so short runs need a smaller decay (the reproductions use 0.99; the
+            paper's 0.9999 suits its 10⁵ steps). ``train.fit`` also takes a schedule
+            ``step -> decay``.
         chunk, checkpoint_dir, checkpoint_every, resume, progress, callback: as
             :func:`jentropy.train.fit` (``callback`` returning True stops and checkpoints; a
             later call with the same arguments resumes bit-identically).
