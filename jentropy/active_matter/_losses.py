@@ -20,14 +20,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from jentropy.tree import random_normal_like
+
 ScoreFn = Callable[[Array, Any], Array]
-
-
-def _normal_like(key: PRNGKeyArray, tree: Any) -> Any:
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    keys = jax.random.split(key, max(len(leaves), 1))
-    noise = [jax.random.normal(k, jnp.shape(x), jnp.result_type(x)) for k, x in zip(keys, leaves)]
-    return jax.tree_util.tree_unflatten(treedef, noise)
 
 
 def _add(tree: Any, noise: Any, scale: Array) -> Any:
@@ -74,7 +69,9 @@ def denoising_score_matching(
     for i, sigma in enumerate(sigmas):
         ky, kc = jax.random.split(jax.random.fold_in(key, i))
         zeta = jax.random.normal(ky, y.shape, y.dtype)
-        ctx_noise = _normal_like(kc, context) if perturb_context and context is not None else None
+        ctx_noise = (
+            random_normal_like(kc, context) if perturb_context and context is not None else None
+        )
         signs = (1.0, -1.0) if antithetic else (1.0,)
         for sign in signs:
             scale = jnp.asarray(sign * sigma, y.dtype)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
+from ..tree import random_normal_like
 from ._common import VectorField, _as_state, _check_key, _check_output, _check_steps
 
 
@@ -142,18 +143,11 @@ def _fixed_sde(drift, diffusion, y0, dt, t0, args, key, n_steps, save_every):
 
     def advance(k, y):
         t = t0 + k.astype(dt.dtype) * dt
-        z = _normal_like(jax.random.fold_in(key, k), y)
+        z = random_normal_like(jax.random.fold_in(key, k), y)
         f, g = drift(t, y, args), diffusion(t, y, args)
         return jax.tree_util.tree_map(lambda v, a, b, e: v + dt * a + sqrt_dt * b * e, y, f, g, z)
 
     return _save_times(t0, dt, n_steps, save_every), _scan(advance, y0, n_steps, save_every)
-
-
-def _normal_like(key, y):
-    leaves, treedef = jax.tree_util.tree_flatten(y)
-    keys = jax.random.split(key, len(leaves))
-    out = [jax.random.normal(k, v.shape, v.dtype) for k, v in zip(keys, leaves)]
-    return jax.tree_util.tree_unflatten(treedef, out)
 
 
 def euler_maruyama(
