@@ -98,9 +98,9 @@ _LAZY: dict[str, str] = {
     "evaluate_addition": "_sft",
     "pass_at_k": "_sft",
     "rollout_groups": "_rollout",
-    "RLConfig": "_trainer",
-    "RLResult": "_trainer",
-    "RLState": "_trainer",
+    "RLConfig": "_rl_config",
+    "RLResult": "_rl_config",
+    "RLState": "_rl_config",
     "train_rl": "_trainer",
 }
 

@@ -13,8 +13,9 @@ from jentropy.reproduce import pick
 
 from ._addition import AdditionTask
 from ._loss import PolicyLossConfig
+from ._rl_config import RLConfig
 from ._sft import evaluate_addition, make_policy, train_sft
-from ._trainer import RLConfig, train_rl
+from ._trainer import train_rl
 
 __all__ = ["Sizes", "run_seed", "sizes", "variants"]
 
