@@ -317,12 +317,16 @@ def double_pendulum(
     0) in degrees and degrees per second, 1 m rods and 1 kg bobs, is PECCARY's example
     (100 s at dt = 2^-6). Uses :func:`jentropy.integrate.solve_ode` (Tsit5, adaptive).
 
-    Accuracy matters here: with the default tolerances (energy conserved to ~1e-7 in float64)
-    the outer bob's x has t_nat ≈ 2.2 s and (H, C) ≈ (0.50, 0.34) at ℓ = 10. The paper's
-    t_nat ≈ 1.58 s and (0.600, 0.351) come from SciPy's default ``solve_ivp`` tolerances
-    (rtol = 1e-3), under which the energy grows from 0.15 J to ~20 J over the 100 s; passing
-    ``rtol=atol=1e-3`` gives a similar drift and t_nat ≈ 1.59 s, (0.61, 0.35). Both are in the
-    complex region. ``energy`` in the result shows the drift.
+    The orbit is chaotic, so its 100-s statistics are those of one draw: starts that differ by
+    1e-9° (or the same start on a machine that rounds differently) give t_nat spread over
+    ~1.7–2.25 s. Over 16 such starts, measured in float64: with the default tolerances (energy
+    conserved to ~1e-5 J) the outer bob's x has t_nat = 2.0 ± 0.13 s and (H, C) = (0.53 ± 0.02,
+    0.35 ± 0.01) at ℓ = 10; with SciPy's default ``solve_ivp`` tolerances (``rtol=atol=1e-3``,
+    which the paper's example used) the energy grows by 3–12 J and t_nat = 1.86 ± 0.16 s,
+    (H, C) = (0.56 ± 0.02, 0.35 ± 0.01). The paper's t_nat ≈ 1.58 s and (0.600, 0.351) are a draw
+    from the latter. At its recommended delay every accurate orbit is in the complex region (at
+    ℓ = 10 the orbits with H below ~0.54 fall in the regular one). ``energy`` in the result
+    shows the drift.
 
     Args:
         duration, dt: integration time and sampling step (s).
