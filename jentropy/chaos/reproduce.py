@@ -7,7 +7,8 @@
   literature, jentropy and dysts.
 
 The forecasting reproductions (``forecast_benchmark``, ``forecast_vs_lyapunov``) live in
-``_forecast_reproduce.py`` and register themselves when this module imports it (below).
+``_forecast_reproduce.py`` and ``_forecast_lyapunov.py`` and register themselves when this module
+imports them (below).
 
 Scales: ``smoke`` a handful of systems at toy sizes (the notebook in CI); ``quick`` every system in
 the gallery with fixed-step RK4 at the stored ``dt``, and 9 representative systems in the table
@@ -292,9 +293,5 @@ def lyapunov_table(*, scale: str, key: jax.Array) -> Result:
     )
 
 
-# The forecasting benchmark's reproductions (written separately) register on import.
-try:
-    from . import _forecast_reproduce  # noqa: F401
-except ImportError as e:  # pragma: no cover - only while that file is absent
-    if "_forecast_reproduce" not in str(e):
-        raise
+# The forecasting reproductions register on import, after the two above.
+from . import _forecast_lyapunov, _forecast_reproduce  # noqa: E402, F401
