@@ -43,16 +43,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from ._forecast_baselines import LinearAR, NaiveDrift, NaiveLast, NaiveMean, SeasonalNaive
 from ._forecast_data import ForecastTask, tasks_summary
-from ._forecast_models import (
-    LinearAR,
-    NaiveDrift,
-    NaiveLast,
-    NaiveMean,
-    SeasonalNaive,
-    fit_forecasters,
-    forecast_many,
-)
+from ._forecast_models import fit_forecasters, forecast_many
 from ._forecast_nbeats import NBeats
 from ._forecast_reservoir import NVAR, EchoStateNetwork
 from ._metrics import METRICS, forecast_metrics, smape
