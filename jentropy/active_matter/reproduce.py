@@ -22,6 +22,7 @@ from jentropy import plotting
 from jentropy.reproduce import Result, register
 
 from . import _experiments as ex
+from . import _experiments_mips as mx
 from ._epr import binned_map
 
 INTERFACE = (0.35, 0.65)  # local packing between gas (≲ 0.3) and cluster (≳ 0.7)
@@ -173,7 +174,7 @@ def _by_packing(ev: dict[str, Any], key: str, edges: np.ndarray) -> np.ndarray:
 def mips(*, scale: str, key: jax.Array) -> Result:
     """MIPS at CPU scale: where entropy is produced, and generalisation across N and φ."""
     s = ex.sizes(scale)
-    run = ex.mips_runs(s, key)
+    run = mx.mips_runs(s, key)
     system, evals = run["system"], run["evals"]
     held = evals["train (held-out)"]
     L = system.half_width
