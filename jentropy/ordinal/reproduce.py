@@ -16,7 +16,6 @@ complexity, stochasticity, and regularity", ApJ 987:195 (2025), arXiv:2407.11970
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -35,6 +34,7 @@ from ._curves import (
     minimum_complexity_curve,
     periodic_entropy_bounds,
 )
+from ._oracle import N, oracle_metrics
 from ._timescale import (
     entropy_complexity_vs_delay,
     natural_timescale,
@@ -42,80 +42,10 @@ from ._timescale import (
     recommended_delay_range,
 )
 
-N = 5
 BOUNDARY = 0.5  # classify's default complex/stochastic line, drawn on the plane
 PENDULUM_DT = 2.0**-6
 PENDULUM_DELAY = 10  # the paper's ℓ for the double pendulum
 LOOSE_TOL = 1e-3  # SciPy solve_ivp's default rtol, which the paper's pendulum used
-
-# The spec's oracle values (n = 5, ℓ = 1, length 1e5 unless noted) with their printed decimals.
-SPEC = {
-    "white": (0.999863, 0.000245, 6),
-    "sine": (0.214085, 0.191432, 6),
-    "logistic": (0.679087, 0.399237, 6),
-    "henon": (0.615936, 0.404446, 6),
-    "sine_l5": (0.38897, 0.31040, 5),
-    "sine_l10": (0.52715, 0.38642, 5),
-    "sine_l20": (0.51303, 0.38801, 5),
-    "sine10_l100": (0.513, 0.392, 3),
-}
-
-
-def _henon_numpy(num: int) -> np.ndarray:
-    """The spec's Hénon series: NumPy scalars, x**2. through libm pow, as peccary builds it."""
-    x, y, out = 1.0, 1.0, np.empty(num)
-    for i in range(num):
-        out[i] = x
-        x, y = 1.0 - 1.4 * np.float64(x) ** 2.0 + y, 0.3 * x
-    return out
-
-
-def _oracle_metrics() -> dict[str, Any]:
-    """H, C of the spec's exact input series (NumPy-built) and their gaps to the spec table."""
-    return dict(_oracle_cached())
-
-
-@functools.cache
-def _oracle_cached() -> tuple[tuple[str, Any], ...]:
-    with jax.enable_x64(True):
-        return tuple(_oracle_compute().items())
-
-
-def _oracle_compute() -> dict[str, Any]:
-    num = 100_000
-    sine = np.sin(2 * np.pi * np.arange(num) / 100)
-    batch = np.stack(
-        [
-            np.random.default_rng(0).standard_normal(num),
-            sine,
-            np.asarray(signals.logistic_map(num, dtype=np.float64)),  # bitwise NumPy's orbit
-            _henon_numpy(num),
-        ]
-    )
-    h, c = entropy_complexity(batch, N, np.array([1, 5, 10, 20]))
-    t = np.arange(0, 100, 0.01)
-    h10, c10 = entropy_complexity(np.sin(2 * np.pi * t / 10), N, 100)
-    got = {
-        "white": (h[0, 0], c[0, 0]),
-        "sine": (h[1, 0], c[1, 0]),
-        "logistic": (h[2, 0], c[2, 0]),
-        "henon": (h[3, 0], c[3, 0]),
-        "sine_l5": (h[1, 1], c[1, 1]),
-        "sine_l10": (h[1, 2], c[1, 2]),
-        "sine_l20": (h[1, 3], c[1, 3]),
-        "sine10_l100": (h10, c10),
-    }
-    out: dict[str, Any] = {}
-    worst = 0.0  # largest gap in units of the spec's last printed digit
-    for name, (hv, cv) in got.items():
-        out[f"oracle_{name}_H"] = round(float(hv), 7)
-        out[f"oracle_{name}_C"] = round(float(cv), 7)
-        h_ref, c_ref, digits = SPEC[name]
-        gap = max(abs(float(hv) - h_ref), abs(float(cv) - c_ref))
-        worst = max(worst, gap * 10.0**digits)
-    out["oracle_worst_gap_in_last_digit"] = round(worst, 3)
-    out["oracle_matches_printed_digits"] = worst <= 0.5 + 1e-6
-    return out
 
 
 def _pendulum(duration: float, tol: float) -> signals.DoublePendulum:
@@ -249,7 +179,7 @@ def hc_plane(*, scale: str, key: jax.Array) -> Result:
         series, accurate, loose = _example_signals(scale, key)
         table = _entropy_complexity_grouped(series)
         points = {k: table[k, sig.delay] for k, sig in series.items()}
-        oracle = _oracle_metrics()
+        oracle = oracle_metrics()
         t_nat_acc = float(natural_timescale(accurate.x2, PENDULUM_DT))
         t_nat_loose = float(natural_timescale(loose.x2, PENDULUM_DT))
         drift = [float(np.ptp(np.asarray(p.energy))) for p in (accurate, loose)]
@@ -415,7 +345,7 @@ def sampling_interval(*, scale: str, key: jax.Array) -> Result:
     )
     ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     with jax.enable_x64(True):
-        oracle = _oracle_metrics()
+        oracle = oracle_metrics()
     metrics.update({k: v for k, v in oracle.items() if "sine" in k})
     return Result(
         figures={"sampling_interval": fig, "sampling_interval_plane": fig2},
